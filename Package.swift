@@ -1,0 +1,63 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Stages flow one way (GUIDE.md): Model ← Ingest ← Normalize ← Rules ← Store ← Indicators ← Report ← Pipeline ← CLI.
+// Every target is built in Swift 6 language mode with strict concurrency.
+let package = Package(
+    name: "yingtong",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "yingtong", targets: ["yingtong"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // SHA-256 of every input comes from the system's OpenSSL: the same audited code, without compiling a
+        // second copy of BoringSSL (swift-crypto) on every clean CI build.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "YingtongModel",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            resources: [.copy("Reference")]
+        ),
+        .target(name: "YingtongIngest", dependencies: ["YingtongModel"]),
+        .target(name: "YingtongNormalize", dependencies: ["YingtongModel", "YingtongIngest"]),
+        .target(
+            name: "YingtongStore",
+            dependencies: ["YingtongModel", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(name: "YingtongIndicators", dependencies: ["YingtongModel", "YingtongStore"]),
+        .target(name: "YingtongReport", dependencies: ["YingtongModel", "YingtongStore", "YingtongIndicators"]),
+        .target(
+            name: "YingtongPipeline",
+            dependencies: [
+                "YingtongModel", "YingtongIngest", "YingtongNormalize", "YingtongStore",
+                "YingtongIndicators", "YingtongReport",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                "COpenSSL",
+            ]
+        ),
+        .executableTarget(
+            name: "yingtong",
+            dependencies: [
+                "YingtongPipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "YingtongModelTests", dependencies: ["YingtongModel"]),
+        .testTarget(name: "YingtongIngestTests", dependencies: ["YingtongIngest", "YingtongModel"]),
+        .testTarget(name: "YingtongNormalizeTests", dependencies: ["YingtongNormalize", "YingtongIngest", "YingtongModel"]),
+        .testTarget(name: "YingtongStoreTests", dependencies: ["YingtongStore", "YingtongModel"]),
+        .testTarget(
+            name: "YingtongEndToEndTests",
+            dependencies: ["YingtongPipeline", "YingtongStore", "YingtongModel"],
+            resources: []
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
