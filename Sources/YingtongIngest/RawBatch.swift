@@ -82,8 +82,10 @@ public struct RawBatch: Sendable {
     /// Per-cell unit that overrides the binding's (XML `<Value unit="万元">`), keyed by cell position.
     public var cellUnits: [Int: String] = [:]
     public var provenance: [Provenance] = []
-    /// The raw record text, kept so a record quarantined later (bad identity) is stored whole.
-    public var rawText: [String] = []
+    /// The raw record bytes (its physical lines as decoded), kept so a record quarantined later (bad identity)
+    /// is stored whole: start and end in `arena` per record.
+    public var rawStart: [Int32] = []
+    public var rawEnd: [Int32] = []
 
     public init(source: SourceFile, layout: HeaderLayout) {
         self.source = source
@@ -92,22 +94,43 @@ public struct RawBatch: Sendable {
 
     public var width: Int { layout.bindings.count }
     public var count: Int { provenance.count }
+    /// Bytes held: a reader starts a new batch when this passes its budget, so a file of huge cells cannot
+    /// blow memory up even when the record count is small.
+    public var byteSize: Int { arena.count }
 
     /// Appends one record; `cells[i]` is the text for binding i, nil when absent.
     public mutating func append(cells: [ArraySlice<UInt8>?], provenance: Provenance, rawText: String) {
         precondition(cells.count == width)
         for cell in cells {
-            if let cell {
-                cellStart.append(Int32(arena.count))
-                arena.append(contentsOf: cell)
-                cellEnd.append(Int32(arena.count))
-            } else {
-                cellStart.append(-1)
-                cellEnd.append(-1)
-            }
+            if let cell { appendCell(cell) } else { appendAbsentCell() }
         }
+        endRecord(provenance: provenance, raw: Array(rawText.utf8))
+    }
+
+    /// Low-level append used by the fast readers: `width` calls of `appendCell`/`appendAbsentCell`, then
+    /// `endRecord`.
+    @inline(__always)
+    public mutating func appendCell(_ bytes: some Collection<UInt8>) {
+        cellStart.append(Int32(arena.count))
+        arena.append(contentsOf: bytes)
+        cellEnd.append(Int32(arena.count))
+    }
+
+    @inline(__always)
+    public mutating func appendAbsentCell() {
+        cellStart.append(-1)
+        cellEnd.append(-1)
+    }
+
+    public mutating func endRecord(provenance: Provenance, raw: some Collection<UInt8>) {
+        rawStart.append(Int32(arena.count))
+        arena.append(contentsOf: raw)
+        rawEnd.append(Int32(arena.count))
         self.provenance.append(provenance)
-        self.rawText.append(rawText)
+    }
+
+    public func rawText(_ row: Int) -> String {
+        String(decoding: arena[Int(rawStart[row])..<Int(rawEnd[row])], as: UTF8.self)
     }
 
     /// Calls `body` with the cell's bytes, or nil when absent.
