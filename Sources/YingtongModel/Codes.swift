@@ -216,3 +216,13 @@ public enum PeriodText {
         return y * 100 + m
     }
 }
+
+extension USCC {
+    /// Builds a valid USCC from its parts: department+category (`91`), area (`330782`) and the 8-char body of
+    /// the 组织机构代码; both check characters (GB 11714 inside, GB 32100 at the end) are computed.
+    public static func make(category: String, area: String, orgBody: String) -> String? {
+        let body = Array(orgBody.utf8)
+        guard body.count == 8, let orgCheck = OrgCode.checkChar(body) else { return nil }
+        return complete(category + area + orgBody + String(UnicodeScalar(orgCheck)))
+    }
+}
