@@ -191,20 +191,28 @@ public final class StreamingDecoder {
     /// Appends the next decoded chunk to `out`; false at end of file.
     public func decodeNext(into out: inout [UInt8]) throws -> Bool {
         if eof && carry.isEmpty { return false }
-        var raw = carry
-        let base = carryOffset
+        let base = carry.isEmpty ? inputOffset : carryOffset
         let want = chunkSize
+        var raw: [UInt8]
         if !eof {
-            let old = raw.count
-            raw.reserveCapacity(old + want)
-            raw.append(contentsOf: repeatElement(0, count: want))
-            let n = raw.withUnsafeMutableBytes { p in read(fd, p.baseAddress! + old, want) }
-            if n < 0 {
-                throw YingtongError("E-INPUT-READ", "读取 \(path) 失败：\(String(cString: strerror(errno)))")
+            let old = carry.count
+            var readError: Int32 = 0
+            var got = 0
+            raw = try [UInt8](unsafeUninitializedCapacity: old + want) { buf, initialized in
+                if old > 0 { _ = UnsafeMutableBufferPointer(rebasing: buf[0..<old]).initialize(from: carry) }
+                let n = Glibc.read(fd, buf.baseAddress! + old, want)
+                if n < 0 { readError = errno; initialized = old; return }
+                got = n
+                initialized = old + n
+                if readError != 0 { throw YingtongError("E-INPUT-READ", "") }
             }
-            raw.removeLast(want - n)
-            inputOffset += Int64(n)
-            if n == 0 { eof = true }
+            if readError != 0 {
+                throw YingtongError("E-INPUT-READ", "读取 \(path) 失败：\(String(cString: strerror(readError)))")
+            }
+            inputOffset += Int64(got)
+            if got == 0 { eof = true }
+        } else {
+            raw = carry
         }
         carry = []
         if raw.isEmpty { return !eof || false }
@@ -237,7 +245,7 @@ public final class StreamingDecoder {
                 }
                 scanned = base + Int64(i)
             default:
-                var i = Int(scanFrom(base))
+                var i = min(Int(scanFrom(base)), p.count)
                 while i < p.count {
                     if p[i] == 0x0A { lineFeeds.append(base + Int64(i)) }
                     i += 1
