@@ -64,9 +64,7 @@ public struct Normalizer: Sendable {
             let factor = unit.map { dictionary.units.factor(for: $0, type: b.field.type) } ?? .one
             return Plan(binding: b, column: column, factor: factor, unitLabel: unit)
         }
-        let identity = Dictionary(uniqueKeysWithValues: plans.enumerated().compactMap { i, p in
-            p.binding.field.isIdentity ? (p.binding.field.code, i) : nil
-        })
+        let bindingOf = Dictionary(uniqueKeysWithValues: plans.enumerated().map { i, p in (p.binding.field.code, i) })
         let file = raw.source.path
         // Built outside `out` so appends never copy the columns (copy-on-write).
         var record = out.records
@@ -83,7 +81,7 @@ public struct Normalizer: Sendable {
                 out.quarantinedRecords += 1
             }
             func text(_ code: String) -> String? {
-                guard let b = identity[code] else { return nil }
+                guard let b = bindingOf[code] else { return nil }
                 return raw.cellText(row, b)?.trimmingCharacters(in: .whitespacesAndNewlines)
             }
 
@@ -125,7 +123,6 @@ public struct Normalizer: Sendable {
                 }
             }
 
-            let recordIndex = record.count
             var violations: [Violation] = []
             func violation(_ rule: String, _ severity: Severity, fields: [String], observed: String, _ message: String) {
                 violations.append(Violation(rule: rule, severity: severity, level: 0, uscc: uscc, period: period,
@@ -253,7 +250,7 @@ public struct Normalizer: Sendable {
             record.industryCode.append(industry)
             record.period.append(period)
             record.submittedAt.append(text("submitted_at").flatMap { $0.isEmpty ? nil : Self.normalizeTimestamp($0) })
-            record.sequence.append(sequenceStart + Int64(recordIndex))
+            record.sequence.append(sequenceStart + Int64(row))
             record.provenance.append(prov)
             record.status.append(violations.contains { $0.severity == .error } ? .rejected : violations.isEmpty ? .clean : .flagged)
             out.violations.append(contentsOf: violations)
