@@ -276,16 +276,38 @@ enum Schema {
         }
     }
 
+    static func catalogRows(_ dictionary: FieldDictionary) -> [[String?]] {
+        var rows: [[String?]] = []
+        for f in dictionary.identity + dictionary.fields {
+            let storage = f.isIdentity ? "TEXT（标识列）" : FieldStorage(f.type).noteZh
+            rows.append([f.code, f.name, f.form?.rawValue, f.unit, f.type.rawValue, storage])
+        }
+        for m in dictionary.macroIndicators {
+            rows.append(["macro:\(m.code)", m.name, "macro", m.unit, m.type.rawValue,
+                         "macro 表的一行：value 为精确十进制文本，value_milli 为千分之一单位的整数"])
+        }
+        return rows
+    }
+
+    /// Whether every dictionary field has its column and the catalog says what the dictionary says.
+    static func isInSync(_ db: Database, dictionary: FieldDictionary) throws -> Bool {
+        for form in wideForms {
+            let s = FormSchema.make(form, dictionary: dictionary)
+            for table in [s.table] + (s.historyTable.map { [$0] } ?? []) {
+                let existing = Set(try db.columns(in: table).map(\.name))
+                if s.fields.contains(where: { !existing.contains($0.name) }) { return false }
+            }
+        }
+        let stored = try Row.fetchAll(db, sql: "SELECT code, name_zh, form, unit, type, storage FROM field_catalog ORDER BY code")
+            .map { r in (0..<6).map { r[$0] as String? } }
+        return stored == catalogRows(dictionary).sorted { ($0[0] ?? "") < ($1[0] ?? "") }
+    }
+
     static func refreshFieldCatalog(_ db: Database, dictionary: FieldDictionary) throws {
         try db.execute(sql: "DELETE FROM field_catalog")
         let stmt = try db.makeStatement(sql: "INSERT INTO field_catalog (code, name_zh, form, unit, type, storage) VALUES (?, ?, ?, ?, ?, ?)")
-        for f in dictionary.identity + dictionary.fields {
-            let storage = f.isIdentity ? "TEXT（标识列）" : FieldStorage(f.type).noteZh
-            try stmt.execute(arguments: [f.code, f.name, f.form?.rawValue, f.unit, f.type.rawValue, storage])
-        }
-        for m in dictionary.macroIndicators {
-            try stmt.execute(arguments: ["macro:\(m.code)", m.name, "macro", m.unit, m.type.rawValue,
-                                         "macro 表的一行：value 为精确十进制文本，value_milli 为千分之一单位的整数"])
+        for row in catalogRows(dictionary) {
+            try stmt.execute(arguments: StatementArguments(row))
         }
     }
 }

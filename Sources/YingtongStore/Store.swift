@@ -38,6 +38,8 @@ public final class Store: Sendable {
         // stay open between accesses on the writer connection.
         config.allowsUnsafeTransactions = true
         config.foreignKeysEnabled = false
+        // Another process may hold the write lock briefly (its commit); wait rather than fail at once.
+        config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             // WAL: readers keep seeing the previous run while a new one loads; NORMAL sync is durable at
             // checkpoints and safe against corruption, which is what a rerunnable batch needs.
@@ -55,10 +57,18 @@ public final class Store: Sendable {
         var schemas: [Form: FormSchema] = [:]
         for f in Form.allCases { schemas[f] = FormSchema.make(f, dictionary: dictionary) }
         self.schemas = schemas
-        try Schema.migrator(dictionary: dictionary).migrate(pool)
-        try pool.write { db in
-            try Schema.syncDictionaryColumns(db, dictionary: dictionary)
-            try Schema.refreshFieldCatalog(db, dictionary: dictionary)
+        // Write only when the schema or the catalog is behind: opening a store (e.g. as the `previous` store)
+        // must not wait for the write lock of a run being loaded into the same file.
+        let migrator = Schema.migrator(dictionary: dictionary)
+        let upToDate = try pool.read { db in
+            try migrator.hasCompletedMigrations(db) && Schema.isInSync(db, dictionary: dictionary)
+        }
+        if !upToDate {
+            try migrator.migrate(pool)
+            try pool.write { db in
+                try Schema.syncDictionaryColumns(db, dictionary: dictionary)
+                try Schema.refreshFieldCatalog(db, dictionary: dictionary)
+            }
         }
     }
 
