@@ -28,7 +28,11 @@ let package = Package(
         .target(name: "YingtongNormalize", dependencies: ["YingtongModel", "YingtongIngest"]),
         .target(
             name: "YingtongStore",
-            dependencies: ["YingtongModel", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "YingtongModel", .product(name: "GRDB", package: "GRDB.swift"),
+                // The bulk loader binds with the raw sqlite3_* API on GRDB's own connection (same libsqlite3).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .target(name: "YingtongIndicators", dependencies: ["YingtongModel", "YingtongStore"]),
         .target(name: "YingtongReport", dependencies: ["YingtongModel", "YingtongStore", "YingtongIndicators"]),
@@ -53,6 +57,15 @@ let package = Package(
         .testTarget(name: "YingtongIngestTests", dependencies: ["YingtongIngest", "YingtongModel"]),
         .testTarget(name: "YingtongNormalizeTests", dependencies: ["YingtongNormalize", "YingtongIngest", "YingtongModel"]),
         .testTarget(name: "YingtongStoreTests", dependencies: ["YingtongStore", "YingtongModel"]),
+        .testTarget(name: "YingtongIndicatorsTests", dependencies: ["YingtongIndicators", "YingtongStore", "YingtongModel"]),
+        // Release-build benchmark of the store's bulk load (scripts/bench-store); not part of the product.
+        .executableTarget(
+            name: "yingtong-bench-store",
+            dependencies: [
+                "YingtongStore", "YingtongModel", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "YingtongEndToEndTests",
             dependencies: ["YingtongPipeline", "YingtongStore", "YingtongModel"],
