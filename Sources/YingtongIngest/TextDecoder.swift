@@ -107,6 +107,7 @@ public final class StreamingDecoder {
         }
         encoding = enc
         inputOffset = textStart
+        lseek(fd, off_t(textStart), SEEK_SET)
         carryOffset = textStart
         if let name = enc.iconvName {
             let c = iconv_open("UTF-8", name)

@@ -20,6 +20,11 @@ import YingtongModel
         let (b, accB, _) = try read([0xEF, 0xBB, 0xBF] + Array(text.utf8))
         #expect(accB.encoding == "utf-8-bom")
         #expect(b.cell(0, "uscc") == "91330782MA2A7K5N23")
+        // The BOM must not stick to the first header cell (a bureau export starts with the header itself).
+        let (c, _, reader) = try read([0xEF, 0xBB, 0xBF] + Array("统一社会信用代码,单位详细名称\n91330782MA2A7K5N23,甲\n".utf8), form: .roster)
+        #expect(reader.layout?.bindings.first?.field.code == "uscc")
+        #expect(reader.layout?.unknownColumns == [])
+        #expect(c.cell(0, "uscc") == "91330782MA2A7K5N23")
     }
 
     @Test func fourByteGB18030CharactersSurvive() throws {
