@@ -127,7 +127,8 @@ public struct CSVReader: RecordSource {
                 if recognizer.isFooter(text) || recognizer.isHeader(text) || text == headerCells {
                     layoutLines(rec); continue
                 }
-            } else if recognizer.isFooter([rec.cellString(0)]) {
+            } else if let lead = rec.cell(0).first, lead >= 0x80, recognizer.isFooter([rec.cellString(0)]) {
+                // Data rows start with a code or a number; only a cell starting with Chinese can be a footer.
                 layoutLines(rec); continue
             } else if rec.cellString(0) == headerCells.first, strings(rec) == headerCells {
                 layoutLines(rec); continue

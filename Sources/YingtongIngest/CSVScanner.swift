@@ -46,6 +46,8 @@ public final class CSVScanner {
     private var nextLineOffset: Int64
     /// Lines read ahead for a multi-line record that turned out broken, replayed one by one.
     private var replay: [(bytes: [UInt8], line: Int32, offset: Int64)] = []
+    /// Cells in the previous record: the next one very likely has as many, so its arrays are sized once.
+    private var lastCellCount = 16
 
     public init(decoder: StreamingDecoder, separator: UInt8 = UInt8(ascii: ","), maxLinesPerRecord: Int = 200,
                 maxLineBytes: Int = 8 << 20) {
@@ -102,6 +104,8 @@ public final class CSVScanner {
     private func parse(_ line: [UInt8], into rec: inout ScannedRecord) -> LineParse {
         rec.bytes.removeAll(keepingCapacity: true)
         rec.cellBounds.removeAll(keepingCapacity: true)
+        rec.bytes.reserveCapacity(line.count)
+        rec.cellBounds.reserveCapacity(lastCellCount * 2 + 2)
         let sep = separator
         let quote = UInt8(ascii: "\"")
         return line.withUnsafeBufferPointer { p -> LineParse in
@@ -160,6 +164,7 @@ public final class CSVScanner {
         while true {
             switch parse(text, into: &rec) {
             case .complete:
+                lastCellCount = rec.cellCount
                 rec.raw = text
                 markEncodingFault(&rec)
                 return rec

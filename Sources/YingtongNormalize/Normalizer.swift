@@ -42,14 +42,13 @@ public struct Normalizer: Sendable {
         self.settings = settings
     }
 
-    /// How one bound column is converted.
+    /// How one bound column is converted. Scalars only: the per-cell loop must not retain strings.
     private struct Plan {
-        let binding: ColumnBinding
-        /// Position in the RecordBatch's columns, nil for identity fields.
-        let column: Int?
+        /// Position in the RecordBatch's columns, -1 for identity fields.
+        let column: Int
+        let type: FieldType
         /// Unit factor from the declared (or default) unit; nil when the declared unit does not fit the field.
         let factor: UnitFactor?
-        let unitLabel: String?
     }
 
     public func normalize(_ raw: RawBatch, sequenceStart: Int64) -> NormalizedBatch {
@@ -57,14 +56,20 @@ public struct Normalizer: Sendable {
         let fields = dictionary.fields(of: form)
         var out = NormalizedBatch(records: RecordBatch(form: form, formVersion: raw.layout.formVersion, fields: fields,
                                                        capacity: raw.count))
-        let plans: [Plan] = raw.layout.bindings.map { b in
-            let column = out.records.columnPosition(b.field.code)
+        let bindings = raw.layout.bindings
+        var unitLabels: [String?] = []
+        let plans: [Plan] = bindings.map { b in
             var unit = b.declaredUnit
             if unit == nil, b.field.type == .money { unit = raw.source.defaultMoneyUnit }
+            unitLabels.append(unit)
             let factor = unit.map { dictionary.units.factor(for: $0, type: b.field.type) } ?? .one
-            return Plan(binding: b, column: column, factor: factor, unitLabel: unit)
+            return Plan(column: out.records.columnPosition(b.field.code) ?? -1, type: b.field.type, factor: factor)
         }
-        let bindingOf = Dictionary(uniqueKeysWithValues: plans.enumerated().map { i, p in (p.binding.field.code, i) })
+        let bindingOf = Dictionary(uniqueKeysWithValues: bindings.enumerated().map { i, b in (b.field.code, i) })
+        let usccB = bindingOf["uscc"], nameB = bindingOf["name"], regionB = bindingOf["region_code"]
+        let industryB = bindingOf["industry_code"], periodB = bindingOf["period"], submittedB = bindingOf["submitted_at"]
+        let projectB = bindingOf["project_name"]
+        let hasCellUnits = !raw.cellUnits.isEmpty
         let file = raw.source.path
         // Built outside `out` so appends never copy the columns (copy-on-write).
         var record = out.records
@@ -80,15 +85,16 @@ public struct Normalizer: Sendable {
                 out.quarantinedRecordLines += prov.lineCount
                 out.quarantinedRecords += 1
             }
-            func text(_ code: String) -> String? {
-                guard let b = bindingOf[code] else { return nil }
-                return raw.cellText(row, b)?.trimmingCharacters(in: .whitespacesAndNewlines)
+            func cell(_ b: Int?) -> String? {
+                guard let b else { return nil }
+                return raw.withCell(row, b) { $0.map(ByteText.trimmedString) }
             }
+            func text(_ code: String) -> String? { cell(bindingOf[code]) }
 
             // ── identity ────────────────────────────────────────────────────────────────────────────
             var uscc = ""
             if form != .macro {
-                let rawUSCC = text("uscc") ?? ""
+                let rawUSCC = cell(usccB) ?? ""
                 if rawUSCC.isEmpty || NumberText.placeholders.contains(rawUSCC) {
                     quarantineRecord("E-ID-USCC-MISSING", "统一社会信用代码为空，无法确定是哪家单位的记录，整条记录已隔离", field: "uscc")
                     continue
@@ -100,16 +106,19 @@ public struct Normalizer: Sendable {
                 uscc = USCC.normalize(rawUSCC)
             }
             var period = settings.period
-            if let p = text("period"), !p.isEmpty {
-                guard let y = PeriodText.year(p) else {
+            if let pb = periodB, let (p, parsed) = raw.withCell(row, pb, { c -> (String, Int?)? in
+                guard let c, !ByteText.trimmed(c).isEmpty else { return nil }
+                let y = PeriodText.year(bytes: c)
+                return (y == nil ? ByteText.trimmedString(c) : "", y)
+            }) {
+                guard let y = parsed else {
                     quarantineRecord("E-ID-PERIOD", "报告期“\(p)”无法识别（应为 2023、2023年、2023-12 或 202312），整条记录已隔离", field: "period")
                     continue
                 }
                 period = y
             }
             if form == .projects {
-                let name = raw.layout.binding(for: "project_name").flatMap { raw.cellText(row, $0) }?
-                    .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                let name = cell(projectB) ?? ""
                 if name.isEmpty || NumberText.placeholders.contains(name) {
                     quarantineRecord("E-ID-PROJECT-NAME", "项目名称为空，无法区分该企业的项目，整条记录已隔离", field: "project_name")
                     continue
@@ -144,7 +153,7 @@ public struct Normalizer: Sendable {
                 }
             }
             var region: String?
-            if let r = text("region_code"), !r.isEmpty, !NumberText.placeholders.contains(r) {
+            if let r = cell(regionB), !r.isEmpty, !NumberText.placeholders.contains(r) {
                 let h = HeaderText.halfWidth(r)
                 if RegionCode.isWellFormed(h) {
                     region = h
@@ -156,7 +165,7 @@ public struct Normalizer: Sendable {
                 }
             }
             var industry: String?
-            if let ind = text("industry_code"), !ind.isEmpty, !NumberText.placeholders.contains(ind) {
+            if let ind = cell(industryB), !ind.isEmpty, !NumberText.placeholders.contains(ind) {
                 switch industries.parse(ind) {
                 case .valid(let code): industry = code
                 case .invalid(let why):
@@ -169,22 +178,23 @@ public struct Normalizer: Sendable {
             // ── values ──────────────────────────────────────────────────────────────────────────────
             var filled = [Bool](repeating: false, count: record.columns.count)
             let macroIndicator = form == .macro ? text("indicator").flatMap { dictionary.macroIndicator($0) } : nil
-            for (b, plan) in plans.enumerated() {
-                guard let col = plan.column else { continue }
-                let field = plan.binding.field
+            for b in 0..<plans.count {
+                let plan = plans[b]
+                let col = plan.column
+                if col < 0 { continue }
                 filled[col] = true
-                if field.type.isNumeric {
+                if plan.type.isNumeric {
                     var parsed: ParsedNumber = raw.withCell(row, b) { cell in
                         guard let cell else { return .missing }
-                        return NumberText.classify(cell, percentAllowed: field.type == .ratio)
+                        return NumberText.classify(cell, percentAllowed: plan.type == .ratio)
                     }
                     var factor = plan.factor
-                    var unitLabel = plan.unitLabel
-                    if let cellUnit = raw.cellUnit(row, b) {
+                    var unitLabel = unitLabels[b]
+                    if hasCellUnits, let cellUnit = raw.cellUnit(row, b) {
                         unitLabel = cellUnit
-                        factor = dictionary.units.factor(for: cellUnit, type: field.type)
+                        factor = dictionary.units.factor(for: cellUnit, type: plan.type)
                     }
-                    if form == .macro, field.code == "value" {
+                    if form == .macro, bindings[b].field.code == "value" {
                         // Macro values take their unit from the row and their dimension from the indicator.
                         let u = text("unit") ?? ""
                         unitLabel = u
@@ -197,6 +207,7 @@ public struct Normalizer: Sendable {
                     case .missing:
                         record.columns[col].appendMissing()
                     case .invalid(let code):
+                        let field = bindings[b].field
                         record.columns[col].appendMissing()
                         let cell = raw.cellText(row, b) ?? ""
                         let message = code == "E-VALUE-INDICATOR"
@@ -208,6 +219,7 @@ public struct Normalizer: Sendable {
                             code: code, messageZh: message))
                     case .value(let v):
                         guard let factor, let converted = v.scaled(by: factor) else {
+                            let field = bindings[b].field
                             record.columns[col].appendMissing()
                             let cell = raw.cellText(row, b) ?? ""
                             out.quarantine.append(QuarantineEntry(
@@ -218,16 +230,20 @@ public struct Normalizer: Sendable {
                             continue
                         }
                         record.columns[col].append(converted)
-                        if converted.isNegative {
-                            violation("V005", .error, fields: [field.code], observed: converted.description,
-                                      "V005 \(field.name)（\(field.code)）为负数 \(converted)，请更正")
-                        } else if field.type == .count && !converted.isIntegral {
-                            violation("V005", .error, fields: [field.code], observed: converted.description,
-                                      "V005 \(field.name)（\(field.code)）应为整数（\(field.unit ?? "")），填报值为 \(converted)")
+                        if converted.isNegative || (plan.type == .count && !converted.isIntegral) {
+                            let field = bindings[b].field
+                            if converted.isNegative {
+                                violation("V005", .error, fields: [field.code], observed: converted.description,
+                                          "V005 \(field.name)（\(field.code)）为负数 \(converted)，请更正")
+                            } else {
+                                violation("V005", .error, fields: [field.code], observed: converted.description,
+                                          "V005 \(field.name)（\(field.code)）应为整数（\(field.unit ?? "")），填报值为 \(converted)")
+                            }
                         }
                     }
                 } else {
-                    let cell = raw.cellText(row, b)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+                    let field = bindings[b].field
+                    let cell = raw.withCell(row, b) { $0.map(ByteText.trimmedString) } ?? ""
                     if cell.isEmpty || (field.type != .text && NumberText.placeholders.contains(cell)) {
                         record.columns[col].appendMissing()
                         continue
@@ -245,11 +261,11 @@ public struct Normalizer: Sendable {
             }
             for c in 0..<record.columns.count where !filled[c] { record.columns[c].appendMissing() }
             record.uscc.append(uscc)
-            record.name.append(text("name").flatMap { $0.isEmpty ? nil : $0 })
+            record.name.append(cell(nameB).flatMap { $0.isEmpty ? nil : $0 })
             record.regionCode.append(region)
             record.industryCode.append(industry)
             record.period.append(period)
-            record.submittedAt.append(text("submitted_at").flatMap { $0.isEmpty ? nil : Self.normalizeTimestamp($0) })
+            record.submittedAt.append(cell(submittedB).flatMap { $0.isEmpty ? nil : Self.normalizeTimestamp($0) })
             record.sequence.append(sequenceStart + Int64(row))
             record.provenance.append(prov)
             record.status.append(violations.contains { $0.severity == .error } ? .rejected : violations.isEmpty ? .clean : .flagged)
@@ -288,6 +304,7 @@ public struct Normalizer: Sendable {
 
     /// `9.13308E+17`: Excel turned a code into a float and dropped its digits.
     static func looksScientific(_ s: String) -> Bool {
+        if !s.utf8.contains(where: { $0 == 0x45 || $0 == 0x65 }) { return false }
         let u = s.uppercased()
         guard let e = u.firstIndex(of: "E"), e != u.startIndex else { return false }
         let mant = u[..<e], exp = u[u.index(after: e)...]
@@ -296,6 +313,13 @@ public struct Normalizer: Sendable {
 
     /// `2024/3/15 10:02` → `2024-03-15T10:02:00`; ISO text passes unchanged. Sorting by the text then sorts by time.
     static func normalizeTimestamp(_ s: String) -> String {
+        let u = Array(s.utf8)
+        if u.count == 19, u[4] == 0x2D, u[7] == 0x2D, u[13] == 0x3A, u[16] == 0x3A, u[10] == 0x20 || u[10] == 0x54 {
+            if u[10] == 0x54 { return s }
+            var t = u
+            t[10] = 0x54
+            return String(decoding: t, as: UTF8.self)
+        }
         let h = HeaderText.halfWidth(s)
         let parts = h.split(whereSeparator: { !($0.isASCII && $0.isNumber) }).compactMap { Int($0) }
         guard parts.count >= 3, parts[0] > 1900 else { return h }
