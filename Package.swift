@@ -25,6 +25,8 @@ let package = Package(
             resources: [.copy("Reference")]
         ),
         .target(name: "YingtongIngest", dependencies: ["YingtongModel"]),
+        // Synthetic cycles for tests and benchmarks; depends on the model only, so any stage can use it.
+        .target(name: "YingtongGenerate", dependencies: ["YingtongModel"]),
         .target(name: "YingtongNormalize", dependencies: ["YingtongModel", "YingtongIngest"]),
         .target(
             name: "YingtongStore",
@@ -50,6 +52,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "YingtongModelTests", dependencies: ["YingtongModel"]),
+        .testTarget(name: "YingtongGenerateTests", dependencies: ["YingtongGenerate", "YingtongModel"]),
         .testTarget(name: "YingtongIngestTests", dependencies: ["YingtongIngest", "YingtongModel"]),
         .testTarget(name: "YingtongNormalizeTests", dependencies: ["YingtongNormalize", "YingtongIngest", "YingtongModel"]),
         .testTarget(name: "YingtongStoreTests", dependencies: ["YingtongStore", "YingtongModel"]),
