@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "yingtong", targets: ["yingtong"]),
+        .executable(name: "yingtong-synth", targets: ["yingtong-synth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -51,6 +52,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "yingtong-synth", dependencies: ["YingtongGenerate"]),
         .testTarget(name: "YingtongModelTests", dependencies: ["YingtongModel"]),
         .testTarget(name: "YingtongGenerateTests", dependencies: ["YingtongGenerate", "YingtongModel"]),
         .testTarget(name: "YingtongIngestTests", dependencies: ["YingtongIngest", "YingtongModel"]),

@@ -16,12 +16,15 @@ extension Array where Element == UInt8 {
         if value < 0 { append(0x2D) }
         var v = value.magnitude
         if v < 10 { append(0x30 + UInt8(v)); return }
-        var scale: UInt64 = 1
-        while scale <= v / 10 { scale *= 10 }
-        while scale > 0 {
-            append(0x30 + UInt8(v / scale))
-            v %= scale
-            scale /= 10
+        // digit count by comparison, then fill from the right: division by the constant 10 compiles to a multiply
+        var digits = 1
+        var t = v
+        while t >= 10 { t /= 10; digits += 1 }
+        let base = count
+        append(contentsOf: repeatElement(0x30, count: digits))
+        withUnsafeMutableBufferPointer { buf in
+            var i = base + digits - 1
+            while v > 0 { buf[i] = 0x30 + UInt8(truncatingIfNeeded: v % 10); v /= 10; i -= 1 }
         }
     }
 

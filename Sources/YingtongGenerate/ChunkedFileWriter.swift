@@ -40,7 +40,7 @@ final class ChunkedFileWriter {
     func flush() throws {
         guard !bytes.isEmpty else { return }
         if let converter {
-            let out = try converter.convert(bytes)
+            let out = try converter.convertNonASCIIRuns(bytes)
             try handle.write(contentsOf: out)
             bytesWritten += out.count
         } else {
@@ -70,6 +70,35 @@ final class IconvConverter {
     }
 
     deinit { iconv_close(cd) }
+
+    /// Like `convert`, for a target encoding that is ASCII-compatible (GB18030, GBK, UTF-8): ASCII bytes are
+    /// copied and only the runs of non-ASCII bytes go through iconv. glibc converts every character through
+    /// UCS-4, so this is several times faster on text that is mostly digits and commas. A run of bytes ≥ 0x80
+    /// between ASCII bytes is always whole UTF-8 characters.
+    func convertNonASCIIRuns(_ input: [UInt8]) throws -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
+        var runStart = -1
+        try input.withUnsafeBufferPointer { inBuf in
+            var i = 0
+            var asciiStart = 0
+            let n = inBuf.count
+            while i < n {
+                if inBuf[i] < 0x80 { i += 1; continue }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: inBuf[asciiStart..<i]))
+                runStart = i
+                while i < n && inBuf[i] >= 0x80 { i += 1 }
+                do {
+                    output += try convert(Array(inBuf[runStart..<i]))
+                } catch GenerateError.conversion(let f, let t, let offset) {
+                    throw GenerateError.conversion(from: f, to: t, offset: runStart + offset)
+                }
+                asciiStart = i
+            }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: inBuf[asciiStart..<n]))
+        }
+        return output
+    }
 
     /// Converts complete text; an invalid or unrepresentable sequence is an error naming its byte offset.
     func convert(_ input: [UInt8]) throws -> [UInt8] {

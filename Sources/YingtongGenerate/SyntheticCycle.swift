@@ -116,6 +116,11 @@ struct Generator {
     var sumF2: Int64 = 0      // 元
     var sumOutput: Int64 = 0  // 元, 规上工业
     var sumHightech: Int64 = 0
+    var sumEmployees = 0
+    /// Scratch space for project spend shares (≤ 4 projects), reused to avoid an allocation per enterprise.
+    var weights = [Double](repeating: 0, count: 4)
+    /// Per 107-2 column, its kind, read in the hot loop without copying the column's strings.
+    let kinds: [Layout.Kind] = Layout.columns107_2.map(\.kind)
 
     let ix = ColumnIndex()
     /// Per 107-2 column: whether a zero may be written as a placeholder, and the divisor from 元 to the header unit.
@@ -145,23 +150,44 @@ struct Generator {
 
     // ── identities ─────────────────────────────────────────────────────────────────────────────────────────
 
-    /// A valid, unique USCC for code index `k`: chars 9–16 are a bijection of `k` (multiplying by a unit of
-    /// ℤ/31⁶ℤ), so no two enterprises of one run share a code, and both check characters are computed.
+    /// A valid, unique USCC for code index `k`: chars 11–16 are a bijection of `k` (multiplying by a unit of
+    /// ℤ/31⁶ℤ), so no two units of one run share a code, and both check characters are computed.
+    ///
+    /// The check characters are computed here rather than with `USCC.checkChar`/`OrgCode.checkChar`: those take
+    /// any collection and, called across the module boundary without specialization, cost more than the rest
+    /// of a row. The tests validate every code with the model's own functions.
     mutating func uscc(area: [UInt8]) -> [UInt8] {
         let k = nextCodeIndex
         nextCodeIndex += 1
-        let modulus = 887_503_681  // 31^6
-        var v = (UInt64(k % modulus) &* 1_000_003 &+ (cycleSeedSalt % UInt64(modulus))) % UInt64(modulus)
-        var body: [UInt8] = [UInt8(ascii: "M"), UInt8(ascii: "A")]
-        var six = [UInt8](repeating: 0, count: 6)
-        for i in 0..<6 { six[5 - i] = USCC.charset[Int(v % 31)]; v /= 31 }
-        body += six
-        let org = OrgCode.checkChar(body)!
-        var first17: [UInt8] = [UInt8(ascii: "9"), UInt8(ascii: "1")] + area + body
-        first17.append(org)
-        first17.append(USCC.checkChar(first17)!)
-        return first17
+        let modulus: UInt64 = 887_503_681  // 31^6
+        var v = (UInt64(k) % modulus &* 1_000_003 &+ cycleSeedSalt % modulus) % modulus
+        var code = [UInt8](repeating: 0, count: 18)
+        code[0] = 0x39; code[1] = 0x31
+        for i in 0..<6 { code[2 + i] = area[i] }
+        code[8] = 0x4D; code[9] = 0x41  // "MA": the 2015+ form of the 组织机构代码 body
+        for i in 0..<6 { code[15 - i] = USCC.charset[Int(v % 31)]; v /= 31 }
+        // GB 11714 check over the 8-char body (digits 0–9, letters A=10 … Z=35)
+        var orgSum = 0
+        for i in 0..<8 {
+            let ch = code[8 + i]
+            orgSum += (ch <= 0x39 ? Int(ch) - 0x30 : Int(ch) - 55) * Self.orgWeights[i]
+        }
+        let c9 = 11 - orgSum % 11
+        code[16] = c9 == 10 ? 0x58 : c9 == 11 ? 0x30 : UInt8(0x30 + c9)
+        // GB 32100 check over the first 17 (value = index in the 31-char set)
+        var sum = 0
+        for i in 0..<17 { sum += Int(Self.usccValue[Int(code[i])]) * Self.usccWeights[i] }
+        code[17] = USCC.charset[(31 - sum % 31) % 31]
+        return code
     }
+
+    static let orgWeights = [3, 7, 9, 10, 5, 8, 4, 2]
+    static let usccWeights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    static let usccValue: [UInt8] = {
+        var t = [UInt8](repeating: 0, count: 256)
+        for (i, ch) in USCC.charset.enumerated() { t[Int(ch)] = UInt8(i) }
+        return t
+    }()
 
     var cycleSeedSalt: UInt64 { cycle.seed &* 0x2545_F491_4F6C_DD1D }
 
@@ -265,7 +291,7 @@ struct Generator {
                 if missing[k] { placeholder(&b); continue }
                 let x = v[k]
                 if x == 0 { b.append(0x30); continue }
-                switch columns[k].kind {
+                switch kinds[k] {
                 case .count:
                     if x > 0 && vals.oneIn(150) { b.fullWidthInt(x) } else { b.int(x) }
                 case .money:
@@ -295,6 +321,7 @@ struct Generator {
             writeRoster(r, uscc: code, name: nm, industry: ind, above: aboveScale, revenue: revenue, output: output,
                         employees: employees)
             s.rosterRows += 1
+            sumEmployees += employees
             if aboveScale && industrial {
                 sumOutput += output
                 if hightech.contains(ind.code) { sumHightech += output }
@@ -330,10 +357,11 @@ struct Generator {
         return s
     }
 
-    /// GDP sized so that R&D intensity lands near 2.2 %, 35 employed persons per enterprise.
+    /// GDP sized so that R&D intensity lands near 2.2 %; the reporting enterprises employ about a sixth of all
+    /// employed persons, as in an industrial county.
     func macroCSV() -> String {
         let gdpWan = max(1, sumF2 / 10_000 * 1000 / 22)             // 元 → 万元, ÷ 2.2 %
-        let employed = max(1, cycle.enterprises * 35)
+        let employed = max(1, sumEmployees * 6)
         let outWan = sumOutput / 10_000 * 115 / 100
         let htWan = sumHightech / 10_000 * 110 / 100
         let rc = cycle.region, p = cycle.period
@@ -479,13 +507,19 @@ struct Generator {
         let t0 = vals.below(names.count)
         let spend = Self.r100(Double(v[ix.rd_exp_total]) * vals.uniform(0.72, 0.97))
         let gov = v[ix.rd_fund_government]
+        // shares of the spend: head count with some spread, so projects of one enterprise differ
+        var weightSum = 0.0
+        for k in 0..<n {
+            weights[k] = Double(pool / n + (k < pool % n ? 1 : 0)) * vals.uniform(0.7, 1.3)
+            weightSum += weights[k]
+        }
         var left = spend
         var b = w.bytes
         w.bytes = []
         for k in 0..<n {
             let size = pool / n + (k < pool % n ? 1 : 0)
             let halves = max(1, Int((Double(size) * 12 * vals.uniform(0.45, 0.92) * 2).rounded()))
-            var exp = k == n - 1 ? left : Self.r100(Double(spend) * Double(size) / Double(pool))
+            var exp = k == n - 1 ? left : Self.r100(Double(spend) * weights[k] / weightSum)
             left -= exp
             // the first project carries all government money (R215: Σ exp_gov = row 43)
             let thisGov = k == 0 ? gov : 0
