@@ -1,6 +1,10 @@
 import Foundation
 import YingtongModel
 
+// Rows are composed byte by byte rather than through a CSV library: the output must reproduce specific habits
+// (quoted thousands separators, full-width digits, placeholders, a title row) exactly, and at a million
+// enterprises the per-cell cost of building Strings would dominate.
+
 /// A synthetic county R&D cycle in the shapes of fixtures/demo-county, as large as a benchmark needs.
 ///
 /// Writes `<dir>/<period>/107-2_研发活动.csv` (GB18030, CRLF, title row, Chinese headers with some 万元 columns,
