@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "yingtong", targets: ["yingtong"]),
+        .executable(name: "yingtong-synth", targets: ["yingtong-synth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,6 +26,8 @@ let package = Package(
             resources: [.copy("Reference")]
         ),
         .target(name: "YingtongIngest", dependencies: ["YingtongModel"]),
+        // Synthetic cycles for tests and benchmarks; depends on the model only, so any stage can use it.
+        .target(name: "YingtongGenerate", dependencies: ["YingtongModel"]),
         .target(name: "YingtongNormalize", dependencies: ["YingtongModel", "YingtongIngest"]),
         .target(
             name: "YingtongStore",
@@ -53,7 +56,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "yingtong-synth", dependencies: ["YingtongGenerate"]),
         .testTarget(name: "YingtongModelTests", dependencies: ["YingtongModel"]),
+        .testTarget(name: "YingtongGenerateTests", dependencies: ["YingtongGenerate", "YingtongModel"]),
         .testTarget(name: "YingtongIngestTests", dependencies: ["YingtongIngest", "YingtongModel"]),
         .testTarget(name: "YingtongNormalizeTests", dependencies: ["YingtongNormalize", "YingtongIngest", "YingtongModel"]),
         .testTarget(name: "YingtongStoreTests", dependencies: ["YingtongStore", "YingtongModel"]),
