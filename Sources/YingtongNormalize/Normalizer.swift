@@ -12,6 +12,8 @@ public struct NormalizedBatch: Sendable {
     /// Physical lines of records moved to quarantine here (identity unusable), for the line account.
     public var quarantinedRecordLines = 0
     public var quarantinedRecords = 0
+
+    public init(records: RecordBatch) { self.records = records }
 }
 
 /// Settings normalization needs from the pipeline.
@@ -75,6 +77,7 @@ public struct Normalizer: Sendable {
         var record = out.records
         out.records = RecordBatch(form: form, formVersion: raw.layout.formVersion, fields: [], capacity: 0)
 
+        raw.arena.withUnsafeBufferPointer { arena in
         for row in 0..<raw.count {
             let prov = raw.provenance[row]
             func quarantineRecord(_ code: String, _ message: String, field: String? = nil) {
@@ -184,10 +187,9 @@ public struct Normalizer: Sendable {
                 if col < 0 { continue }
                 filled[col] = true
                 if plan.type.isNumeric {
-                    var parsed: ParsedNumber = raw.withCell(row, b) { cell in
-                        guard let cell else { return .missing }
-                        return NumberText.classify(cell, percentAllowed: plan.type == .ratio)
-                    }
+                    var parsed: ParsedNumber = raw.cell(row, b, in: arena).map {
+                        NumberText.classify($0, percentAllowed: plan.type == .ratio)
+                    } ?? .missing
                     var factor = plan.factor
                     var unitLabel = unitLabels[b]
                     if hasCellUnits, let cellUnit = raw.cellUnit(row, b) {
@@ -270,6 +272,7 @@ public struct Normalizer: Sendable {
             record.provenance.append(prov)
             record.status.append(violations.contains { $0.severity == .error } ? .rejected : violations.isEmpty ? .clean : .flagged)
             out.violations.append(contentsOf: violations)
+        }
         }
         out.records = record
         return out

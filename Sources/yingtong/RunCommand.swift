@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import YingtongModel
 import YingtongPipeline
+import YingtongGenerate
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,6 +51,19 @@ struct GenerateCommand: ParsableCommand {
     var out: String
 
     func run() throws {
-        fail(YingtongError("E-CLI-GENERATE", "generate 尚未接入"))
+        let start = Date()
+        let summary: SyntheticCycle.Summary
+        do {
+            summary = try SyntheticCycle(enterprises: enterprises, seed: seed, period: period, format: .csv)
+                .write(to: URL(fileURLWithPath: out, isDirectory: true))
+        } catch {
+            fail(error)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let total = summary.fileBytes.values.reduce(0, +)
+        print("已生成 \(summary.enterprises) 家企业：107-2 \(summary.activityRows) 行，107-1 \(summary.projectRows) 行，名录 \(summary.rosterRows) 行；"
+            + "植入错误：校验位 \(summary.badCheckDigits)、科学计数法 \(summary.excelCodes)、负数 \(summary.negativeCounts)、非数值 \(summary.nonNumericValues)")
+        print(String(format: "共 %.1f MB，用时 %.2f 秒", Double(total) / 1e6, seconds))
+        print("运行：yingtong run \(summary.pipelineFile.path)")
     }
 }
