@@ -130,6 +130,7 @@ enum Schema {
         ("record_key", "CREATE INDEX IF NOT EXISTS record_key ON record(run_id, uscc, period)"),
         ("record_line", "CREATE INDEX IF NOT EXISTS record_line ON record(run_id, source_index, line)"),
         ("project_key", "CREATE INDEX IF NOT EXISTS project_key ON project(run_id, uscc, period)"),
+        ("project_line", "CREATE INDEX IF NOT EXISTS project_line ON project(run_id, source_index, line)"),
     ]
 
     static func migrator(dictionary: FieldDictionary) -> DatabaseMigrator {
@@ -253,7 +254,6 @@ enum Schema {
             try db.execute(sql: """
                 CREATE INDEX record_history_run ON record_history(run_id);
                 CREATE INDEX project_history_run ON project_history(run_id);
-                CREATE INDEX project_line ON project(run_id, source_index, line);
                 CREATE INDEX roster_key ON roster(run_id, uscc);
                 """)
         }
