@@ -51,6 +51,13 @@ public struct PreviousStore: Sendable {
 
     public init(store: Store) { self.store = store }
 
+    /// Opens the previous cycle's store read-only; nil when the file does not exist (a first cycle has no
+    /// previous store — its rows then carry no previous value rather than failing the run).
+    public init?(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        store = try Store(path: path, readOnly: true)
+    }
+
     /// Indicator code → value of the newest committed run for `regionCode` and `period` (nil values kept:
     /// "known to be missing" is different from "no previous run").
     public func values(regionCode: String, period: Int, preferringPipeline pipeline: String?) throws -> [String: Decimal?] {

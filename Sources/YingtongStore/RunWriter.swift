@@ -179,7 +179,14 @@ public final class RunWriter {
     /// Makes the whole run visible at once, replacing the previous run of the same key.
     public func commit() throws {
         try ensureIndexes()
-        try withDatabase { db in try db.commit() }
+        let run = runID
+        let now = Timestamp.text(Date())
+        try withDatabase { db in
+            // A run committed without finish(manifest:) is still a complete run; say so rather than "running".
+            try db.execute(sql: "UPDATE run SET status = 'ok', finished_at = ? WHERE id = ? AND status = 'running'",
+                           arguments: [now, run])
+            try db.commit()
+        }
         open = false
     }
 

@@ -244,6 +244,29 @@ struct IndicatorTests {
         #expect(try store.runs().count == 2)
     }
 
+    @Test func previousFromAnotherFileOpenedReadOnly() throws {
+        let old = try makeStore()
+        let w0 = try old.beginRun(run(period: 2022))
+        try w0.insert(indicators: [IndicatorRow(regionCode: "330122", period: 2022, code: "rd_fte",
+                                                nameZh: "研发人员全时当量", value: dec("5"), unit: "人年")])
+        try w0.commit()
+        try old.close()
+        #expect(try PreviousStore(path: old.path + ".missing") == nil)
+        let previous = try #require(try PreviousStore(path: old.path))
+        #expect(throws: YingtongError.self) { _ = try previous.store.beginRun(run()) }
+
+        let store = try makeStore()
+        let w = try store.beginRun(run())
+        try loadCounty(w)
+        let rows = try IndicatorEngine().computeAndStore(w, previous: previous)
+        try w.commit()
+        // 7 人年 now, 5 last year: +2 人年, (7 ÷ 5 − 1) × 100 = 40 %.
+        #expect(rows["rd_fte"]?.prevValue == 5)
+        #expect(rows["rd_fte"]?.change == 2)
+        #expect(rows["rd_fte"]?.growthRate == 40)
+        #expect(rows["rd_exp"]?.prevValue == nil)
+    }
+
     @Test func csvIsPlainUTF8WithEscapedCells() throws {
         let rows = [
             IndicatorRow(regionCode: "330122", period: 2023, code: "rd_exp", nameZh: "R&D经费（内部支出口径）",
