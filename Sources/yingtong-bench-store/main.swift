@@ -38,13 +38,14 @@ func makeBatch(_ form: Form, start: Int, count: Int, rng: inout LCG) -> RecordBa
     var b = RecordBatch(form: form, formVersion: "2021", fields: dict.fields(of: form), capacity: count)
     for i in start..<(start + count) {
         // Projects: ~2 per enterprise, so the USCC repeats for consecutive rows as in a real 107-1 file.
-        let ent = form == .projects ? i / 2 : i
+        // One 107-2 record in 100 is a resubmission of the previous enterprise (a later time wins).
+        let ent = form == .projects ? i / 2 : (i % 100 == 99 ? i - 1 : i)
         b.uscc.append("91330122" + String(format: "%09d", ent) + "X")
         b.name.append("某某精密机械有限公司\(ent)")
         b.regionCode.append("330122")
         b.industryCode.append("C3484")
         b.period.append(2023)
-        b.submittedAt.append("2024-03-15T10:02:00+08:00")
+        b.submittedAt.append(form == .activity && i % 100 == 99 ? "2024-03-20T09:00:00+08:00" : "2024-03-15T10:02:00+08:00")
         b.sequence.append(Int64(i))
         b.provenance.append(Provenance(sourceIndex: 0, line: Int32(i + 2), lineEnd: Int32(i + 2), byteOffset: Int64(i) * 400))
         for k in b.columns.indices {
@@ -201,12 +202,32 @@ let tr = try load(.activity, total: nRecords)
 report("107-2 record insert", nRecords, tr)
 let tp = try load(.projects, total: nProjects)
 report("107-1 project insert", nProjects, tp)
+
+// Findings as a rule engine would produce them: a warning on 5 % of records, an error on 1 %, a warning on
+// 2 % of projects.
 var t0 = clock.now
+var found: [Violation] = []
+func uscc(_ ent: Int) -> String { "91330122" + String(format: "%09d", ent) + "X" }
+for i in 0..<nRecords where i % 20 == 0 || i % 100 == 1 {
+    found.append(Violation(rule: i % 20 == 0 ? "R212" : "R102", severity: i % 20 == 0 ? .warning : .error, level: 2,
+                           uscc: uscc(i), period: 2023, fields: ["rd_exp_total"], observed: "0",
+                           messageZh: "加计扣除为0", sourceIndex: 0, line: Int32(i + 2)))
+}
+for i in stride(from: 0, to: nProjects, by: 50) {
+    found.append(Violation(rule: "R217", severity: .warning, level: 2, uscc: uscc(i / 2), period: 2023,
+                           projectName: "高精度伺服阀芯加工工艺研究\(i)", fields: ["start_ym"], observed: "",
+                           messageZh: "项目周期过短", sourceIndex: 0, line: Int32(i + 2)))
+}
+try writer.insert(violations: found)
+print(String(format: "%@ violation insert: %d rows in %.2f s", mode, found.count, secs(clock.now - t0)))
+t0 = clock.now
 let res = try writer.resolveResubmissions()   // includes rebuilding the deferred indexes
 print(String(format: "%@ index rebuild + resolveResubmissions: %.2f s (moved %d records, %d projects)", mode, secs(clock.now - t0), res.records, res.projects))
 t0 = clock.now
-_ = try writer.applyStatuses()
-print(String(format: "%@ applyStatuses: %.2f s", mode, secs(clock.now - t0)))
+let st = try writer.applyStatuses()
+print(String(format: "%@ applyStatuses: %.2f s (records rejected %d, flagged %d; projects rejected %d, flagged %d)", mode,
+             secs(clock.now - t0), st.records[.rejected] ?? 0, st.records[.flagged] ?? 0,
+             st.projects[.rejected] ?? 0, st.projects[.flagged] ?? 0))
 t0 = clock.now
 try writer.commit()
 print(String(format: "%@ commit: %.2f s", mode, secs(clock.now - t0)))
