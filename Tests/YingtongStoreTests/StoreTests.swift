@@ -353,6 +353,22 @@ struct SubmissionTimeTests {
         #expect(SubmissionTime.key(raw) == key)
     }
 
+    @Test func arbitraryTextNeverCrashesAndKeysAreWellFormed() {
+        var seed: UInt64 = 7
+        let alphabet = Array("0123456789-:+TZ年月日 ./９")
+        for _ in 0..<3000 {
+            var s = ""
+            seed = seed &* 6364136223846793005 &+ 1
+            for _ in 0..<Int(seed >> 60) + 8 {
+                seed = seed &* 6364136223846793005 &+ 1
+                s.append(alphabet[Int((seed >> 33) % UInt64(alphabet.count))])
+            }
+            if let key = SubmissionTime.key(s) {
+                #expect(key.count == 24 && key.hasSuffix("Z"), "\(s) → \(key)")
+            }
+        }
+    }
+
     @Test(arguments: ["", "不详", "2024-13-01", "2024-02-30", "12:00", "2024-03-15T25:00:00"])
     func rejectsNonsense(_ raw: String) {
         #expect(SubmissionTime.key(raw) == nil)
