@@ -107,6 +107,7 @@ public struct IndicatorEngine: Sendable {
     /// Computes the run's indicators without writing them.
     public func compute(_ writer: RunWriter, previous: PreviousStore?) throws -> [IndicatorRow] {
         let info = writer.info
+        try writer.finishLoading()
         // Read the previous period before entering the write transaction's closure: the previous store may be
         // the same file, read through another connection.
         let prev = try previous?.values(regionCode: info.regionCode, period: info.period - 1,

@@ -18,7 +18,7 @@ extension RunWriter {
     ///   project name) get `superseded = 1`, so they no longer decide statuses or counts but stay for audit.
     @discardableResult
     public func resolveResubmissions() throws -> ResubmissionCounts {
-        try ensureIndexes()
+        try finishLoading()
         let run = runID
         let rec = store.schemas[.activity]!, proj = store.schemas[.projects]!
         return try withDatabase { db in
@@ -59,11 +59,18 @@ extension RunWriter {
                 SELECT p.id FROM project p
                 JOIN (
                   SELECT uscc, period, source_index, submitted_key FROM (
-                    SELECT uscc, period, source_index, submitted_key,
-                           ROW_NUMBER() OVER (PARTITION BY uscc, period
-                                              ORDER BY submitted_key DESC, MAX(sequence) DESC) AS rn
-                    FROM project WHERE run_id = ?1
-                    GROUP BY uscc, period, source_index, submitted_key
+                    SELECT q.uscc, q.period, q.source_index, q.submitted_key,
+                           ROW_NUMBER() OVER (PARTITION BY q.uscc, q.period
+                                              ORDER BY q.submitted_key DESC, MAX(q.sequence) DESC) AS rn
+                    FROM project q
+                    -- Only enterprises with more than one submission group need ranking; finding them walks
+                    -- the covering project_key index in order, without sorting the whole table.
+                    JOIN (SELECT uscc, period FROM project WHERE run_id = ?1 GROUP BY uscc, period
+                          HAVING MIN(source_index) <> MAX(source_index)
+                              OR MIN(IFNULL(submitted_key, '')) <> MAX(IFNULL(submitted_key, ''))) d
+                      ON d.uscc = q.uscc AND d.period = q.period
+                    WHERE q.run_id = ?1
+                    GROUP BY q.uscc, q.period, q.source_index, q.submitted_key
                   ) WHERE rn > 1
                 ) g ON g.uscc = p.uscc AND g.period = p.period AND g.source_index = p.source_index
                    AND g.submitted_key IS p.submitted_key
@@ -105,7 +112,7 @@ extension RunWriter {
     /// explained away — it must be corrected by a new submission.
     @discardableResult
     public func applyStatuses() throws -> StatusCounts {
-        try ensureIndexes()
+        try finishLoading()
         let run = runID
         return try withDatabase { db in
             try db.execute(sql: """
