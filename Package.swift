@@ -36,7 +36,10 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
-        .target(name: "YingtongIndicators", dependencies: ["YingtongModel", "YingtongStore"]),
+        .target(
+            name: "YingtongIndicators",
+            dependencies: ["YingtongModel", "YingtongStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .target(name: "YingtongReport", dependencies: ["YingtongModel", "YingtongStore", "YingtongIndicators"]),
         .target(
             name: "YingtongPipeline",
@@ -60,7 +63,10 @@ let package = Package(
         .testTarget(name: "YingtongGenerateTests", dependencies: ["YingtongGenerate", "YingtongModel"]),
         .testTarget(name: "YingtongIngestTests", dependencies: ["YingtongIngest", "YingtongModel"]),
         .testTarget(name: "YingtongNormalizeTests", dependencies: ["YingtongNormalize", "YingtongIngest", "YingtongModel"]),
-        .testTarget(name: "YingtongStoreTests", dependencies: ["YingtongStore", "YingtongModel"]),
+        .testTarget(
+            name: "YingtongStoreTests",
+            dependencies: ["YingtongStore", "YingtongModel", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "YingtongIndicatorsTests", dependencies: ["YingtongIndicators", "YingtongStore", "YingtongModel"]),
         // Release-build benchmark of the store's bulk load (scripts/bench-store); not part of the product.
         .executableTarget(

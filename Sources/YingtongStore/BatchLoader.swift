@@ -46,6 +46,9 @@ enum BatchLoader {
         let statement = try db.cachedStatement(sql: insertSQL(schema))
         var b = RawBinder(statement, db: db)
         let storages = schema.fields.map { $0.storage! }
+        // Consecutive rows usually share one submission time (an enterprise's 107-1 rows, a bureau export's
+        // preparedAt): parse each distinct text once.
+        var lastTime: String?, lastKey: String?
         for i in 0..<batch.count {
             let p = batch.provenance[i]
             b.int(run)
@@ -56,7 +59,9 @@ enum BatchLoader {
             b.text(batch.industryCode[i])
             b.text(batch.formVersion)
             b.text(batch.submittedAt[i])
-            b.text(SubmissionTime.key(batch.submittedAt[i]))
+            let time = batch.submittedAt[i]
+            if time != lastTime { lastTime = time; lastKey = SubmissionTime.key(time) }
+            b.text(lastKey)
             b.int(batch.sequence[i])
             b.int(Int64(p.sourceIndex))
             b.int(Int64(p.line))

@@ -18,7 +18,7 @@ extension RunWriter {
     ///   project name) get `superseded = 1`, so they no longer decide statuses or counts but stay for audit.
     @discardableResult
     public func resolveResubmissions() throws -> ResubmissionCounts {
-        try ensureIndexes()
+        try finishLoading()
         let run = runID
         let rec = store.schemas[.activity]!, proj = store.schemas[.projects]!
         return try withDatabase { db in
@@ -59,11 +59,18 @@ extension RunWriter {
                 SELECT p.id FROM project p
                 JOIN (
                   SELECT uscc, period, source_index, submitted_key FROM (
-                    SELECT uscc, period, source_index, submitted_key,
-                           ROW_NUMBER() OVER (PARTITION BY uscc, period
-                                              ORDER BY submitted_key DESC, MAX(sequence) DESC) AS rn
-                    FROM project WHERE run_id = ?1
-                    GROUP BY uscc, period, source_index, submitted_key
+                    SELECT q.uscc, q.period, q.source_index, q.submitted_key,
+                           ROW_NUMBER() OVER (PARTITION BY q.uscc, q.period
+                                              ORDER BY q.submitted_key DESC, MAX(q.sequence) DESC) AS rn
+                    FROM project q
+                    -- Only enterprises with more than one submission group need ranking; finding them walks
+                    -- the covering project_key index in order, without sorting the whole table.
+                    JOIN (SELECT uscc, period FROM project WHERE run_id = ?1 GROUP BY uscc, period
+                          HAVING MIN(source_index) <> MAX(source_index)
+                              OR MIN(IFNULL(submitted_key, '')) <> MAX(IFNULL(submitted_key, ''))) d
+                      ON d.uscc = q.uscc AND d.period = q.period
+                    WHERE q.run_id = ?1
+                    GROUP BY q.uscc, q.period, q.source_index, q.submitted_key
                   ) WHERE rn > 1
                 ) g ON g.uscc = p.uscc AND g.period = p.period AND g.source_index = p.source_index
                    AND g.submitted_key IS p.submitted_key
@@ -105,7 +112,7 @@ extension RunWriter {
     /// explained away — it must be corrected by a new submission.
     @discardableResult
     public func applyStatuses() throws -> StatusCounts {
-        try ensureIndexes()
+        try finishLoading()
         let run = runID
         return try withDatabase { db in
             try db.execute(sql: """
@@ -122,14 +129,14 @@ extension RunWriter {
             try db.execute(sql: "UPDATE record SET status = 'clean' WHERE run_id = ?1 AND status <> 'clean'", arguments: [run])
             try db.execute(sql: """
                 WITH hit AS (
-                  SELECT r.id AS rid, v.severity, v.explanation FROM record r
-                  JOIN violation v ON v.run_id = r.run_id AND v.uscc = r.uscc AND v.period = r.period
-                  WHERE r.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
+                  SELECT r.id AS rid, v.severity, v.explanation FROM violation v
+                  CROSS JOIN record r ON r.run_id = v.run_id AND r.uscc = v.uscc AND r.period = v.period
+                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
                     AND v.severity IN ('error', 'warning')
                   UNION ALL
-                  SELECT r.id, v.severity, v.explanation FROM record r
-                  JOIN violation v ON v.run_id = r.run_id AND v.source_index = r.source_index AND v.line = r.line
-                  WHERE r.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
+                  SELECT r.id, v.severity, v.explanation FROM violation v
+                  CROSS JOIN record r ON r.run_id = v.run_id AND r.source_index = v.source_index AND r.line = v.line
+                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
                     AND v.severity IN ('error', 'warning')
                 ), worst AS (
                   SELECT rid, MAX(CASE WHEN severity = 'error' THEN 3 WHEN explanation IS NULL THEN 2 ELSE 1 END) AS w
@@ -142,23 +149,23 @@ extension RunWriter {
             try db.execute(sql: "UPDATE project SET status = 'clean' WHERE run_id = ?1 AND status <> 'clean'", arguments: [run])
             try db.execute(sql: """
                 WITH hit AS (
-                  SELECT p.id AS pid, v.severity, v.explanation FROM project p
-                  JOIN violation v ON v.run_id = p.run_id AND v.uscc = p.uscc AND v.period = p.period
-                                  AND v.project_name = p.project_name
-                  WHERE p.run_id = ?1 AND v.superseded = 0 AND v.severity IN ('error', 'warning')
+                  SELECT p.id AS pid, v.severity, v.explanation FROM violation v
+                  CROSS JOIN project p ON p.run_id = v.run_id AND p.uscc = v.uscc AND p.period = v.period
+                                      AND p.project_name = v.project_name
+                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.severity IN ('error', 'warning')
                   UNION ALL
-                  SELECT p.id, v.severity, v.explanation FROM project p
-                  JOIN violation v ON v.run_id = p.run_id AND v.source_index = p.source_index AND v.line = p.line
-                                  AND v.uscc = p.uscc AND v.project_name IS NOT NULL
-                  WHERE p.run_id = ?1 AND v.superseded = 0 AND v.severity IN ('error', 'warning')
+                  SELECT p.id, v.severity, v.explanation FROM violation v
+                  CROSS JOIN project p ON p.run_id = v.run_id AND p.source_index = v.source_index AND p.line = v.line
+                                      AND p.uscc = v.uscc
+                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NOT NULL AND v.severity IN ('error', 'warning')
                   UNION ALL
-                  SELECT p.id, 'error', NULL FROM project p
-                  JOIN violation v ON v.run_id = p.run_id AND v.uscc = p.uscc AND v.period = p.period
-                  WHERE p.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL AND v.severity = 'error'
+                  SELECT p.id, 'error', NULL FROM violation v
+                  CROSS JOIN project p ON p.run_id = v.run_id AND p.uscc = v.uscc AND p.period = v.period
+                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL AND v.severity = 'error'
                   UNION ALL
-                  SELECT p.id, 'error', NULL FROM project p
-                  JOIN record r ON r.run_id = p.run_id AND r.uscc = p.uscc AND r.period = p.period
-                  WHERE p.run_id = ?1 AND r.status = 'rejected'
+                  SELECT p.id, 'error', NULL FROM record r
+                  CROSS JOIN project p ON p.run_id = r.run_id AND p.uscc = r.uscc AND p.period = r.period
+                  WHERE r.run_id = ?1 AND r.status = 'rejected'
                 ), worst AS (
                   SELECT pid, MAX(CASE WHEN severity = 'error' THEN 3 WHEN explanation IS NULL THEN 2 ELSE 1 END) AS w
                   FROM hit GROUP BY pid

@@ -154,8 +154,10 @@ public final class RunWriter {
         try withDatabase { db in try IndicatorTable.insert(db, run: run, rows: indicators) }
     }
 
-    /// Rebuilds the secondary indexes dropped for the load; resolution and statuses need them.
-    func ensureIndexes() throws {
+    /// Rebuilds the secondary indexes dropped for the bulk load (see BatchLoader.swift). Resolution, statuses
+    /// and commit call it themselves; call it directly only to time the load's phases or before your own
+    /// queries over the run's rows. Inserting more rows afterwards is allowed, just slower.
+    public func finishLoading() throws {
         guard indexesDeferred else { return }
         try withDatabase { db in
             for (_, sql) in Schema.bulkIndexes { try db.execute(sql: sql) }
@@ -178,8 +180,15 @@ public final class RunWriter {
 
     /// Makes the whole run visible at once, replacing the previous run of the same key.
     public func commit() throws {
-        try ensureIndexes()
-        try withDatabase { db in try db.commit() }
+        try finishLoading()
+        let run = runID
+        let now = Timestamp.text(Date())
+        try withDatabase { db in
+            // A run committed without finish(manifest:) is still a complete run; say so rather than "running".
+            try db.execute(sql: "UPDATE run SET status = 'ok', finished_at = ? WHERE id = ? AND status = 'running'",
+                           arguments: [now, run])
+            try db.commit()
+        }
         open = false
     }
 

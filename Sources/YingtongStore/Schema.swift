@@ -129,7 +129,9 @@ enum Schema {
     static let bulkIndexes: [(name: String, sql: String)] = [
         ("record_key", "CREATE INDEX IF NOT EXISTS record_key ON record(run_id, uscc, period)"),
         ("record_line", "CREATE INDEX IF NOT EXISTS record_line ON record(run_id, source_index, line)"),
-        ("project_key", "CREATE INDEX IF NOT EXISTS project_key ON project(run_id, uscc, period)"),
+        // Covers the search for enterprises with more than one 107-1 submission (no table lookups).
+        ("project_key", "CREATE INDEX IF NOT EXISTS project_key ON project(run_id, uscc, period, source_index, submitted_key)"),
+        ("project_line", "CREATE INDEX IF NOT EXISTS project_line ON project(run_id, source_index, line)"),
     ]
 
     static func migrator(dictionary: FieldDictionary) -> DatabaseMigrator {
@@ -253,7 +255,6 @@ enum Schema {
             try db.execute(sql: """
                 CREATE INDEX record_history_run ON record_history(run_id);
                 CREATE INDEX project_history_run ON project_history(run_id);
-                CREATE INDEX project_line ON project(run_id, source_index, line);
                 CREATE INDEX roster_key ON roster(run_id, uscc);
                 """)
         }

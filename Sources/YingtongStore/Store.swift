@@ -28,12 +28,19 @@ public final class Store: Sendable {
     /// resolution (faster for large loads; see BatchLoader.swift).
     public let defersIndexes: Bool
 
+    /// Whether the store was opened read-only (a `previous` store, an export): no migration, no run.
+    public let isReadOnly: Bool
+
     /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
-    public init(path: String, dictionary: FieldDictionary = .standard, defersIndexes: Bool = true) throws {
+    /// With `readOnly`, the file must exist and is neither created nor migrated.
+    public init(path: String, dictionary: FieldDictionary = .standard, defersIndexes: Bool = true,
+                readOnly: Bool = false) throws {
         self.path = path
         self.dictionary = dictionary
         self.defersIndexes = defersIndexes
+        self.isReadOnly = readOnly
         var config = Configuration()
+        config.readonly = readOnly
         // A run is one long transaction spanning many writer calls (beginRun … commit); GRDB must let it
         // stay open between accesses on the writer connection.
         config.allowsUnsafeTransactions = true
@@ -43,12 +50,18 @@ public final class Store: Sendable {
         config.prepareDatabase { db in
             // WAL: readers keep seeing the previous run while a new one loads; NORMAL sync is durable at
             // checkpoints and safe against corruption, which is what a rerunnable batch needs.
+            if db.configuration.readonly { return }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            // A million-record run leaves a WAL of the database's size; cut it back after checkpoints.
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+        }
+        if readOnly && !FileManager.default.fileExists(atPath: path) {
+            throw YingtongError("E-STORE-OPEN", "数据库文件不存在：\(path)")
         }
         let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        if !readOnly, !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         do {
             pool = try DatabasePool(path: path, configuration: config)
         } catch {
@@ -60,6 +73,7 @@ public final class Store: Sendable {
         // Write only when the schema or the catalog is behind: opening a store (e.g. as the `previous` store)
         // must not wait for the write lock of a run being loaded into the same file.
         let migrator = Schema.migrator(dictionary: dictionary)
+        if readOnly { return }
         let upToDate = try pool.read { db in
             try migrator.hasCompletedMigrations(db) && Schema.isInSync(db, dictionary: dictionary)
         }
@@ -79,7 +93,8 @@ public final class Store: Sendable {
     /// (pipeline, region, period) and everything hanging off it. Nothing is visible to readers until
     /// ``RunWriter/commit()``; ``RunWriter/rollback()`` or an error leaves the previous run as it was.
     public func beginRun(_ info: RunInfo) throws -> RunWriter {
-        try RunWriter(store: self, info: info)
+        guard !isReadOnly else { throw YingtongError("E-STORE-READONLY", "数据库 \(path) 以只读方式打开，不能写入运行") }
+        return try RunWriter(store: self, info: info)
     }
 
     /// Runs a read-only query on the last committed state (safe to call while a run is being written).

@@ -30,7 +30,7 @@ public enum SubmissionTime {
             cur = -1; width = 0
         }
         var zoneSeenZ = false
-        for (i, b) in utf8.enumerated() {
+        for b in utf8 {
             if b >= 0x30 && b <= 0x39 {
                 let d = Int(b - 0x30)
                 if inFraction {
@@ -52,7 +52,6 @@ public enum SubmissionTime {
             if b == UInt8(ascii: "Z") || b == UInt8(ascii: "z") {
                 flush(); zoneSeenZ = true; tzSign = 0; inZone = true; continue
             }
-            _ = i
             flush()
         }
         flush()

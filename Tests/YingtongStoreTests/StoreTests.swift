@@ -43,6 +43,32 @@ struct StoreSchemaTests {
         #expect(try again.recordCount(run: again.runs()[0].id) == 1)
     }
 
+    @Test func aFieldAddedToTheDictionaryBecomesAColumnOfAnExistingStore() throws {
+        let (store, path) = try makeStore()
+        try store.close()
+        var yaml = try ReferenceData.text("fields.yaml")
+        let line = "  - {code: rd_exp_new_row, form: \"107-2\", rows: {\"2021\": 59}, name: 新增测试行, unit: 千元, type: money}\n"
+        yaml = yaml.replacingOccurrences(of: "\n  # ── 107-1 企业研究开发项目情况", with: "\n" + line + "  # ── 107-1 企业研究开发项目情况")
+        let grown = try FieldDictionary(yaml: yaml)
+        #expect(grown.field("rd_exp_new_row") != nil)
+        let again = try Store(path: path, dictionary: grown)
+        let columns = try again.read { db in try db.columns(in: "record_history").map(\.name) }
+        #expect(columns.contains("rd_exp_new_row"))
+        let catalog = try again.read { db in try String.fetchOne(db, sql: "SELECT name_zh FROM field_catalog WHERE code = 'rd_exp_new_row'") }
+        #expect(catalog == "新增测试行")
+        let w = try again.beginRun(run())
+        var b = RecordBatch(form: .activity, formVersion: "2021", fields: grown.fields(of: .activity))
+        b.uscc = [usccA]; b.name = [nil]; b.regionCode = [nil]; b.industryCode = [nil]; b.period = [2023]
+        b.submittedAt = [nil]; b.sequence = [1]
+        b.provenance = [Provenance(sourceIndex: 0, line: 2, lineEnd: 2, byteOffset: 0)]
+        for c in b.columns.indices {
+            if b.columns[c].field.code == "rd_exp_new_row" { b.columns[c].append(k("12.5")) } else { b.columns[c].appendMissing() }
+        }
+        try w.insert(b)
+        try w.commit()
+        #expect(try again.read { db in try Int64.fetchOne(db, sql: "SELECT rd_exp_new_row FROM record") } == 12_500)
+    }
+
     @Test func batchRoundTripIsExact() throws {
         let (store, _) = try makeStore()
         let w = try store.beginRun(run())
@@ -325,6 +351,22 @@ struct SubmissionTimeTests {
     ])
     func normalizes(_ raw: String, _ key: String) {
         #expect(SubmissionTime.key(raw) == key)
+    }
+
+    @Test func arbitraryTextNeverCrashesAndKeysAreWellFormed() {
+        var seed: UInt64 = 7
+        let alphabet = Array("0123456789-:+TZ年月日 ./９")
+        for _ in 0..<3000 {
+            var s = ""
+            seed = seed &* 6364136223846793005 &+ 1
+            for _ in 0..<Int(seed >> 60) + 8 {
+                seed = seed &* 6364136223846793005 &+ 1
+                s.append(alphabet[Int((seed >> 33) % UInt64(alphabet.count))])
+            }
+            if let key = SubmissionTime.key(s) {
+                #expect(key.count == 24 && key.hasSuffix("Z"), "\(s) → \(key)")
+            }
+        }
     }
 
     @Test(arguments: ["", "不详", "2024-13-01", "2024-02-30", "12:00", "2024-03-15T25:00:00"])
