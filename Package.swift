@@ -78,8 +78,8 @@ let package = Package(
         ),
         .testTarget(
             name: "YingtongEndToEndTests",
-            dependencies: ["YingtongPipeline", "YingtongStore", "YingtongModel"],
-            resources: []
+            dependencies: ["YingtongPipeline", "YingtongStore", "YingtongIndicators", "YingtongModel", "yingtong",
+                           .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -148,14 +148,16 @@ public struct IndicatorEngine: Sendable {
         }
 
         // ── R&D FTE (人年) ──
-        // Σ person_months ÷ 12 over live projects whose enterprise is not rejected; an enterprise that sent no
+        // Σ person_months ÷ 12 over live projects whose enterprise has an accepted (not rejected) 107-2 record of
+        // the period: projects of an enterprise whose 107-2 was quarantined or never sent are an incomplete
+        // submission and wait for it, like the rejected ones (fixtures/demo-county/GOLDEN.md). An enterprise that sent no
         // 107-1 rows at all but a direct rd_fte (火炬-style sources, DOMAIN §0) contributes that figure instead,
         // so it is neither lost nor counted twice.
         let projectMonths = try Int64.fetchOne(db, sql: """
             SELECT SUM(CAST(ROUND(p.person_months * 1000) AS INTEGER)) FROM project p
             WHERE p.run_id = ?1 AND p.period = ?2 AND p.status <> 'rejected' AND p.person_months IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM record r WHERE r.run_id = p.run_id AND r.uscc = p.uscc
-                              AND r.period = p.period AND r.status = 'rejected')
+              AND EXISTS (SELECT 1 FROM record r WHERE r.run_id = p.run_id AND r.uscc = p.uscc
+                          AND r.period = p.period AND r.status <> 'rejected')
             """, arguments: [run, period])
         let directFTE = try Int64.fetchOne(db, sql: """
             SELECT SUM(CAST(ROUND(r.rd_fte * 1000) AS INTEGER)) FROM record r

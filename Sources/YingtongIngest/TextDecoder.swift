@@ -77,6 +77,10 @@ public final class StreamingDecoder {
         }
         var st = stat()
         if fstat(fd, &st) == 0 { fileSize = Int64(st.st_size) }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw YingtongError("E-INPUT-NOT-FILE", "输入 \(path) 是文件夹而不是文件")
+        }
         var head = [UInt8](repeating: 0, count: 4)
         let n = pread(fd, &head, 4, 0)
         let h = Array(head.prefix(max(0, n)))

@@ -262,6 +262,12 @@ public struct Normalizer: Sendable {
                 }
             }
             for c in 0..<record.columns.count where !filled[c] { record.columns[c].appendMissing() }
+            if let macroIndicator, let u = record.columnPosition("unit") {
+                // The value was converted to the indicator's canonical unit above; the row says so from here on
+                // (the unit as sent stays in the raw text and provenance).
+                record.columns[u].texts[record.columns[u].texts.count - 1] = macroIndicator.unit
+                record.columns[u].present[record.columns[u].present.count - 1] = true
+            }
             record.uscc.append(uscc)
             record.name.append(cell(nameB).flatMap { $0.isEmpty ? nil : $0 })
             record.regionCode.append(region)

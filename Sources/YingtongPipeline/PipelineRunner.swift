@@ -117,8 +117,21 @@ public struct PipelineRunner {
         log("重复报送：\(resubmissions.records) 条记录、\(resubmissions.projects) 个项目以较晚报送为准，较早的已存入历史表")
 
         let previousPath = d.previousPath.map(d.resolve)
-        _ = previousPath
-        let indicators: [IndicatorRow] = []
+        var settings = IndicatorSettings(targets: d.targets)
+        if let v = d.indicatorSettings["rd_expenditure"] {
+            guard let parsed = IndicatorSettings.RDExpenditure(rawValue: v) else {
+                throw YingtongError("E-PIPELINE-FIELD", "indicators.rd_expenditure 应为 \(IndicatorSettings.RDExpenditure.allCases.map(\.rawValue).joined(separator: " 或 "))")
+            }
+            settings.rdExpenditure = parsed
+        }
+        if let v = d.indicatorSettings["rd_active"] {
+            guard let parsed = IndicatorSettings.RDActive(rawValue: v) else {
+                throw YingtongError("E-PIPELINE-FIELD", "indicators.rd_active 应为 \(IndicatorSettings.RDActive.allCases.map(\.rawValue).joined(separator: " 或 "))")
+            }
+            settings.rdActive = parsed
+        }
+        let previous = try previousPath.flatMap { try PreviousStore(path: $0) }
+        let indicators = try IndicatorEngine(settings: settings).computeAndStore(writer, previous: previous)
         try writer.insert(indicators: indicators)
 
         var counts: [String: Int] = [
@@ -143,7 +156,7 @@ public struct PipelineRunner {
         let staging = outputs + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
         try? FileManager.default.removeItem(atPath: staging)
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
-        let csv = ""
+        let csv = IndicatorCSV.text(indicators)
         try Data(csv.utf8).write(to: URL(fileURLWithPath: staging + "/indicators.csv"))
         let manifest = RunManifest(inputs: runInputs, rulePacks: [], counts: counts, status: "ok", finishedAt: Date())
         try writer.finish(manifest: manifest)

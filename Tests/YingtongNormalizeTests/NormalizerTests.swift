@@ -134,6 +134,7 @@ let settings = NormalizeSettings(period: 2023, countyCodes: ["330782"])
         let out = Normalizer(settings: settings).normalize(raw, sequenceStart: 0)
         #expect(out.records.column("value")?.milli(0) == Milli(units: 23_456_789))  // 千元
         #expect(out.records.column("value")?.milli(1) == Milli(units: 523_000))     // 人
+        #expect(out.records.column("unit")?.texts.prefix(2) == ["千元", "人"])          // canonical from here on
         #expect(out.quarantine.map(\.code) == ["E-VALUE-UNIT", "E-VALUE-INDICATOR"])
     }
 
