@@ -27,6 +27,10 @@ let package = Package(
         .target(name: "YingtongIngest", dependencies: ["YingtongModel"]),
         .target(name: "YingtongNormalize", dependencies: ["YingtongModel", "YingtongIngest"]),
         .target(
+            name: "YingtongRules",
+            dependencies: ["YingtongModel", .product(name: "Yams", package: "Yams"), "COpenSSL"]
+        ),
+        .target(
             name: "YingtongStore",
             dependencies: ["YingtongModel", .product(name: "GRDB", package: "GRDB.swift")]
         ),
@@ -52,6 +56,11 @@ let package = Package(
         .testTarget(name: "YingtongModelTests", dependencies: ["YingtongModel"]),
         .testTarget(name: "YingtongIngestTests", dependencies: ["YingtongIngest", "YingtongModel"]),
         .testTarget(name: "YingtongNormalizeTests", dependencies: ["YingtongNormalize", "YingtongIngest", "YingtongModel"]),
+        .testTarget(
+            name: "YingtongRulesTests",
+            dependencies: ["YingtongRules", "YingtongModel"],
+            resources: [.copy("Cases")]
+        ),
         .testTarget(name: "YingtongStoreTests", dependencies: ["YingtongStore", "YingtongModel"]),
         .testTarget(
             name: "YingtongEndToEndTests",
