@@ -70,13 +70,14 @@ struct Lexer {
     var i = 0
     var line: Int
     var column: Int
-    let firstLineColumn: Int
+    /// Indentation of continuation lines in the file (a YAML block scalar strips it from the text).
+    let indent: Int
 
-    init(_ text: String, start: SourceLocation = SourceLocation(line: 1, column: 1)) {
+    init(_ text: String, start: SourceLocation = SourceLocation(line: 1, column: 1), indent: Int = 0) {
         scalars = Array(text.unicodeScalars)
         line = start.line
         column = start.column
-        firstLineColumn = start.column
+        self.indent = indent
     }
 
     mutating func tokens() throws(RuleError) -> [Lexeme] {
@@ -91,7 +92,7 @@ struct Lexer {
     private func peek(_ k: Int = 0) -> Unicode.Scalar? { i + k < scalars.count ? scalars[i + k] : nil }
 
     private mutating func advance() {
-        if scalars[i] == "\n" { line += 1; column = 1 } else { column += 1 }
+        if scalars[i] == "\n" { line += 1; column = 1 + indent } else { column += 1 }
         i += 1
     }
 

@@ -58,9 +58,9 @@ public struct Parser {
     var p = 0
 
     /// Parses `text`; `start` is where the text begins in its rule file, so errors point into the file.
-    public static func parse(_ text: String, start: SourceLocation = SourceLocation(line: 1, column: 1))
-        throws(RuleError) -> Syntax {
-        var lexer = Lexer(text, start: start)
+    public static func parse(_ text: String, start: SourceLocation = SourceLocation(line: 1, column: 1),
+                             indent: Int = 0) throws(RuleError) -> Syntax {
+        var lexer = Lexer(text, start: start, indent: indent)
         var parser = Parser(lexemes: try lexer.tokens())
         if parser.lexemes.count == 1 {
             throw RuleError(code: "E-RULE-PARSE", location: start, messageZh: "表达式为空")
