@@ -228,7 +228,7 @@ public final class RuleEngine: Sendable {
         for part in p.message {
             switch part {
             case .text(let t): msg += t
-            case .value(let k): msg += k(f).display(i)
+            case .value(let k): msg += k(f).displayRounded(i)
             case .imbalance: msg += imbalance ?? "空"
             case .expected: msg += expected ?? "空"
             case .lhs: msg += lhs ?? "空"
@@ -344,7 +344,7 @@ public final class RuleEngine: Sendable {
                 for part in g.message {
                     switch part {
                     case .text(let t): msg += t
-                    case .value(let k): msg += k(f).display(i)
+                    case .value(let k): msg += k(f).displayRounded(i)
                     case .groupRows: msg += String(acc.rows)
                     default: msg += "空"
                     }

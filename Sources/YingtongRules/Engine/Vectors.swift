@@ -66,6 +66,12 @@ enum Vec: Sendable {
         }
     }
 
+    /// As `display`, with numbers rounded to 4 decimals: messages are read by people; observed values stay exact.
+    func displayRounded(_ i: Int) -> String {
+        if case .num(let n) = self, let d = n[i] { return d.rounded(digits: 4).description }
+        return display(i)
+    }
+
     /// Repeats row `i` of self for each index in `rows` (enterprise values seen from project rows).
     func gather(_ rows: [Int]) -> Vec {
         switch self {
