@@ -89,7 +89,7 @@ extension Compiler {
                 return Dec(units: best)
             }
         case .number:
-            return textNumber(ks[0]) { s in NumberText.parse(s).map { Dec(milli: $0) } }
+            return textNumber(ks[0]) { s in NumberText.parse(s).flatMap { Dec(milli: $0) } }
         case .uscc_valid:
             return textPredicate(ks[0]) { USCC.isValid(USCC.normalize($0)) }
         case .org_code_valid:
@@ -128,7 +128,7 @@ extension Compiler {
                 let a = yearMonths(ks[0](f)), c = yearMonths(ks[1](f))
                 var out = NumVec(count: a.count, constant: nil)
                 for i in 0..<a.count {
-                    if let p = a[i], let q = c[i] { out.v[i] = Int128(q - p) * Dec.scale; out.ok[i] = true }
+                    if let p = a[i], let q = c[i] { out.v[i] = Int64(q - p) * Dec.scale; out.ok[i] = true }
                 }
                 return .num(out)
             }

@@ -17,6 +17,10 @@ struct CompileOptions: Sendable {
 enum Compiler {
     static func compile(_ t: Typed, _ o: CompileOptions) -> Kernel {
         if t.isConstant, case .constant(let c) = fold(t) { return { f in Vec.constant(c, count: f.count) } }
+        return compileNode(t, o)
+    }
+
+    private static func compileNode(_ t: Typed, _ o: CompileOptions) -> Kernel {
         switch t {
         case .constant(let c):
             return { f in Vec.constant(c, count: f.count) }
@@ -107,7 +111,7 @@ enum Compiler {
                         f.unbound.append("prev(\(fd.code))")
                         return Vec.constant(.number(nil), count: f.count)
                     }
-                    return .num(NumVec(v: vals.map { Int128($0?.raw ?? 0) * Dec.milliFactor }, ok: vals.map { $0 != nil }))
+                    return .num(NumVec(milli: vals))
                 }
             }
         case .listed(let reg):
@@ -129,7 +133,7 @@ enum Compiler {
                         f.unbound.append("lookup(\(reg), \(field))")
                         return Vec.constant(.number(nil), count: f.count)
                     }
-                    return .num(NumVec(v: vals.map { Int128($0?.raw ?? 0) * Dec.milliFactor }, ok: vals.map { $0 != nil }))
+                    return .num(NumVec(milli: vals))
                 }
             }
         case .group(_, _, let slot):
@@ -144,7 +148,7 @@ enum Compiler {
     static func fold(_ t: Typed) -> Typed {
         guard t.isConstant else { return t }
         if case .constant = t { return t }
-        let v = compile(t, CompileOptions())(Frame(count: 1))
+        let v = compileNode(t, CompileOptions())(Frame(count: 1))
         switch v {
         case .num(let n): return .constant(.number(n[0]))
         case .bool(let b): return .constant(.bool(b[0] == triUnknown ? nil : b[0] == triTrue))
@@ -278,9 +282,9 @@ enum Compiler {
             case .count:
                 var out = NumVec(count: n, constant: .zero)
                 for e in 0..<n {
-                    guard let vals else { out.v[e] = Int128(ranges[e].count) * Dec.scale; continue }
+                    guard let vals else { out.v[e] = Int64(ranges[e].count) * Dec.scale; continue }
                     let b = vals.asBool
-                    var c: Int128 = 0
+                    var c: Int64 = 0
                     for p in ranges[e] {
                         if b[p] == triUnknown { out.ok[e] = false; break }
                         if b[p] == triTrue { c += 1 }
@@ -306,7 +310,7 @@ enum Compiler {
                     let r = ranges[e]
                     // A missing project value makes the total unknown: a partial sum would be a silent guess.
                     if agg != .sum && r.isEmpty { continue }
-                    var acc: Int128 = agg == .sum ? 0 : x.v[r.lowerBound]
+                    var acc: Int64 = agg == .sum ? 0 : x.v[r.lowerBound]
                     var ok = true
                     for p in r {
                         guard x.ok[p] else { ok = false; break }

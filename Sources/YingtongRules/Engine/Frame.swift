@@ -69,7 +69,7 @@ final class Frame {
             case "industry_code": return .text(rb.industryCode)
             case "submitted_at": return .text(rb.submittedAt)
             case "period":
-                return .num(NumVec(v: rb.period.map { Int128($0) * Dec.scale }, ok: [Bool](repeating: true, count: rb.count)))
+                return .num(NumVec(v: rb.period.map { Int64($0) * Dec.scale }, ok: [Bool](repeating: true, count: rb.count)))
             default: return Vec.constant(ValueType.of(f) == .number ? .number(nil) : .text(nil), count: count)
             }
         }
@@ -84,10 +84,14 @@ final class Frame {
             return Vec.constant(ValueType.of(f) == .number ? .number(zero ? .zero : nil) : .text(nil), count: count)
         }
         if f.type.isNumeric {
-            var v = [Int128](repeating: 0, count: count)
+            var v = [Int64](repeating: 0, count: count)
             var ok = col.present
             col.numbers.withUnsafeBufferPointer { nums in
-                for i in 0..<count where ok[i] { v[i] = Int128(nums[i]) * Dec.milliFactor }
+                for i in 0..<count where ok[i] {
+                    // Beyond ±9.2e12 units the value cannot be a real figure: null, never a trap.
+                    let (r, o) = nums[i].multipliedReportingOverflow(by: Dec.milliFactor)
+                    if o { ok[i] = false } else { v[i] = r }
+                }
             }
             if zero { ok = [Bool](repeating: true, count: count) }
             return .num(NumVec(v: v, ok: ok))

@@ -54,7 +54,7 @@ struct RuleCompiler {
     let pack: RulePack
     let derived: [String: Syntax]
 
-    init(pack: RulePack, dictionary: FieldDictionary) throws(RuleError) {
+    init(pack: RulePack, dictionary: FieldDictionary) throws {
         self.dictionary = dictionary
         self.pack = pack
         var d: [String: Syntax] = [:]
@@ -83,7 +83,7 @@ struct RuleCompiler {
         }
     }
 
-    func tolerance(_ rule: RuleDefinition, _ env: NameEnvironment) throws(RuleError) -> Dec? {
+    func tolerance(_ rule: RuleDefinition, _ env: NameEnvironment) throws -> Dec? {
         guard let t = rule.tolerance else { return nil }
         if let d = Dec(t) { return d.magnitude }
         if case .number(let d?)? = env.params[t] { return d.magnitude }
@@ -91,7 +91,7 @@ struct RuleCompiler {
                         messageZh: "tolerance 应为数字或数值参数名，而不是 \(t)")
     }
 
-    func compile(_ rule: RuleDefinition) throws(RuleError) -> (programs: [Program], group: GroupProgram?) {
+    func compile(_ rule: RuleDefinition) throws -> (programs: [Program], group: GroupProgram?) {
         do {
             if rule.groupBy != nil { return ([], try compileGroup(rule)) }
             if let each = rule.eachField {
@@ -106,21 +106,23 @@ struct RuleCompiler {
                 return (out, nil)
             }
             return ([try compileRecord(rule, env: env(rule), blame: rule.fields, scopeHint: nil)], nil)
-        } catch {
-            throw located(error, rule)
+        } catch let e as RuleError {
+            throw located(e, rule)
         }
     }
 
-    func compileRecord(_ rule: RuleDefinition, env: NameEnvironment, blame: [String], scopeHint: RowScope?) throws(RuleError) -> Program {
+    func compileRecord(_ rule: RuleDefinition, env: NameEnvironment, blame: [String], scopeHint: RowScope?) throws -> Program {
         let checkSyntax = try rule.check.parse()
-        let whenSyntax = try rule.when.map { (w: LocatedText) throws(RuleError) -> Syntax in try w.parse() }
+        var whenSyntax: Syntax?
+        if let w = rule.when { whenSyntax = try w.parse() }
         let probe = TypeChecker(dictionary: dictionary, env: env, scope: .enterprise)
         let inferred: RowScope = probe.readsProjectFieldsDirectly(checkSyntax)
             || (whenSyntax.map(probe.readsProjectFieldsDirectly) ?? false) ? .project : .enterprise
         let scope = rule.scope ?? scopeHint ?? inferred
         let tc = TypeChecker(dictionary: dictionary, env: env, scope: scope)
         let check = try tc.check(checkSyntax, expect: .bool)
-        let when = try whenSyntax.map { (s: Syntax) throws(RuleError) -> Typed in try tc.check(s, expect: .bool) }
+        var when: Typed?
+        if let whenSyntax { when = try tc.check(whenSyntax, expect: .bool) }
         var opts = CompileOptions()
         opts.tolerance = try tolerance(rule, env)
         opts.zeroFill = rule.onMissing == .zero
@@ -152,7 +154,7 @@ struct RuleCompiler {
     static let specialPlaceholders: Set<String> = ["imbalance", "expected", "lhs", "rhs"]
 
     /// Splits `{name}` placeholders out of a message; every name must be a field, parameter or derived value.
-    func message(_ text: String, _ rule: RuleDefinition, _ tc: TypeChecker, _ opts: CompileOptions) throws(RuleError) -> [MessagePart] {
+    func message(_ text: String, _ rule: RuleDefinition, _ tc: TypeChecker, _ opts: CompileOptions) throws -> [MessagePart] {
         var parts: [MessagePart] = []
         var lit = ""
         var i = text.startIndex
@@ -186,7 +188,7 @@ struct RuleCompiler {
         return parts
     }
 
-    func compileGroup(_ rule: RuleDefinition) throws(RuleError) -> GroupProgram {
+    func compileGroup(_ rule: RuleDefinition) throws -> GroupProgram {
         let keys = rule.groupBy ?? []
         guard !keys.isEmpty else {
             throw RuleError(code: "E-RULE-GROUP", file: rule.file, location: rule.location, ruleID: rule.id, messageZh: "group_by 不能为空")
@@ -201,7 +203,8 @@ struct RuleCompiler {
             keyKernels.append(Compiler.compile(t, CompileOptions()))
             keyTypes[k] = (i, t.type)
         }
-        let when = try rule.when.map { (w: LocatedText) throws(RuleError) -> Typed in try rowTC.check(try w.parse(), expect: .bool) }
+        var when: Typed?
+        if let w = rule.when { when = try rowTC.check(try w.parse(), expect: .bool) }
         let gtc = TypeChecker(dictionary: dictionary, env: e, scope: rowScope)
         gtc.groupKeys = keyTypes
         let check = try gtc.check(try rule.check.parse(), expect: .bool)

@@ -63,14 +63,14 @@ public struct GroupState: Sendable {
 
 enum KeyPart: Hashable, Sendable {
     case text(String)
-    case num(Int128)
+    case num(Int64)
 }
 
 struct GroupKey: Hashable, Sendable { var parts: [KeyPart] }
 
 struct GroupAcc: Sendable {
     var rows = 0
-    var values: [Int128]
+    var values: [Int64]
     var ok: [Bool]
     var started: [Bool]
     var tri: [Tri]
@@ -101,7 +101,7 @@ public final class RuleEngine: Sendable {
     let ruleRows: [(String, Severity, Int)]
 
     /// Checks and compiles every rule; throws the first mistake (use `Lint.run` to see them all).
-    public init(pack: RulePack, dictionary: FieldDictionary = .standard) throws(RuleError) {
+    public init(pack: RulePack, dictionary: FieldDictionary = .standard) throws {
         self.pack = pack
         let rc = try RuleCompiler(pack: pack, dictionary: dictionary)
         var ps: [Program] = []
@@ -260,7 +260,7 @@ public final class RuleEngine: Sendable {
                 switch k {
                 case .num(let x): guard x.ok[i] else { continue rowLoop }; parts.append(.num(x.v[i]))
                 case .text(let t): guard let s = t[i] else { continue rowLoop }; parts.append(.text(s))
-                case .bool(let b): guard b[i] != triUnknown else { continue rowLoop }; parts.append(.num(Int128(b[i])))
+                case .bool(let b): guard b[i] != triUnknown else { continue rowLoop }; parts.append(.num(Int64(b[i])))
                 }
             }
             let key = GroupKey(parts: parts)

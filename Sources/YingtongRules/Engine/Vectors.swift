@@ -7,15 +7,21 @@ let triFalse: Tri = 0, triTrue: Tri = 1, triUnknown: Tri = 2
 
 /// Numbers of a batch: values and a presence mask (absent = null, which is not zero).
 struct NumVec: Sendable {
-    var v: [Int128]
+    var v: [Int64]
     var ok: [Bool]
 
     init(count: Int, constant: Dec?) {
-        v = [Int128](repeating: constant?.raw ?? 0, count: count)
+        v = [Int64](repeating: constant?.raw ?? 0, count: count)
         ok = [Bool](repeating: constant != nil, count: count)
     }
 
-    init(v: [Int128], ok: [Bool]) { self.v = v; self.ok = ok }
+    init(v: [Int64], ok: [Bool]) { self.v = v; self.ok = ok }
+
+    /// From bound values (previous year, registries); out-of-range values become null.
+    init(milli: [Milli?]) {
+        v = milli.map { m in m.flatMap { Dec(milli: $0)?.raw } ?? 0 }
+        ok = milli.map { m in m.flatMap { Dec(milli: $0) } != nil }
+    }
 
     subscript(i: Int) -> Dec? { ok[i] ? Dec(raw: v[i]) : nil }
 }
@@ -76,7 +82,7 @@ enum Vec: Sendable {
     func gather(_ rows: [Int]) -> Vec {
         switch self {
         case .num(let n):
-            var v = [Int128](); v.reserveCapacity(rows.count)
+            var v = [Int64](); v.reserveCapacity(rows.count)
             var ok = [Bool](); ok.reserveCapacity(rows.count)
             for r in rows { v.append(n.v[r]); ok.append(n.ok[r]) }
             return .num(NumVec(v: v, ok: ok))

@@ -38,6 +38,11 @@ public struct RuleError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Every error this module throws is a `RuleError`; anything else (a Foundation error) is wrapped.
+func asRuleError(_ e: any Error) -> RuleError {
+    e as? RuleError ?? RuleError(code: "E-RULE-INTERNAL", messageZh: "\(e)")
+}
+
 enum Token: Equatable, Sendable {
     case number(Dec)
     case string(String)
@@ -80,7 +85,7 @@ struct Lexer {
         self.indent = indent
     }
 
-    mutating func tokens() throws(RuleError) -> [Lexeme] {
+    mutating func tokens() throws -> [Lexeme] {
         var out: [Lexeme] = []
         while true {
             let lx = try next()
@@ -100,7 +105,7 @@ struct Lexer {
         RuleError(code: "E-RULE-LEX", location: loc, messageZh: msg)
     }
 
-    mutating func next() throws(RuleError) -> Lexeme {
+    mutating func next() throws -> Lexeme {
         while let c = peek(), c == " " || c == "\t" || c == "\n" || c == "\r" || c == "\u{3000}" { advance() }
         // `#` starts a comment to the end of the line, as in YAML.
         if peek() == "#" {

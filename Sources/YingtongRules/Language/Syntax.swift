@@ -59,7 +59,7 @@ public struct Parser {
 
     /// Parses `text`; `start` is where the text begins in its rule file, so errors point into the file.
     public static func parse(_ text: String, start: SourceLocation = SourceLocation(line: 1, column: 1),
-                             indent: Int = 0) throws(RuleError) -> Syntax {
+                             indent: Int = 0) throws -> Syntax {
         var lexer = Lexer(text, start: start, indent: indent)
         var parser = Parser(lexemes: try lexer.tokens())
         if parser.lexemes.count == 1 {
@@ -90,11 +90,11 @@ public struct Parser {
         return false
     }
 
-    mutating func expect(op: String, _ what: String) throws(RuleError) {
+    mutating func expect(op: String, _ what: String) throws {
         guard accept(op: op) else { throw error("此处应为 \(op)（\(what)），却遇到 \(current.token.display)") }
     }
 
-    mutating func expression() throws(RuleError) -> Syntax {
+    mutating func expression() throws -> Syntax {
         let loc = current.location
         if accept(keyword: "if") {
             let c = try expression()
@@ -106,7 +106,7 @@ public struct Parser {
         return try orExpr()
     }
 
-    mutating func orExpr() throws(RuleError) -> Syntax {
+    mutating func orExpr() throws -> Syntax {
         var l = try andExpr()
         while case .keyword("or") = current.token {
             let loc = take().location
@@ -115,7 +115,7 @@ public struct Parser {
         return l
     }
 
-    mutating func andExpr() throws(RuleError) -> Syntax {
+    mutating func andExpr() throws -> Syntax {
         var l = try notExpr()
         while case .keyword("and") = current.token {
             let loc = take().location
@@ -124,7 +124,7 @@ public struct Parser {
         return l
     }
 
-    mutating func notExpr() throws(RuleError) -> Syntax {
+    mutating func notExpr() throws -> Syntax {
         if case .keyword("not") = current.token {
             let loc = take().location
             return .not(try notExpr(), loc)
@@ -132,7 +132,7 @@ public struct Parser {
         return try comparison()
     }
 
-    mutating func comparison() throws(RuleError) -> Syntax {
+    mutating func comparison() throws -> Syntax {
         let l = try sum()
         if case .op(let o) = current.token, let op = BinaryOperator(rawValue: o), op.isComparison {
             let loc = take().location
@@ -161,7 +161,7 @@ public struct Parser {
         return l
     }
 
-    mutating func sum() throws(RuleError) -> Syntax {
+    mutating func sum() throws -> Syntax {
         var l = try term()
         while case .op(let o) = current.token, o == "+" || o == "-" {
             let loc = take().location
@@ -170,7 +170,7 @@ public struct Parser {
         return l
     }
 
-    mutating func term() throws(RuleError) -> Syntax {
+    mutating func term() throws -> Syntax {
         var l = try unary()
         while case .op(let o) = current.token, o == "*" || o == "/" {
             let loc = take().location
@@ -179,7 +179,7 @@ public struct Parser {
         return l
     }
 
-    mutating func unary() throws(RuleError) -> Syntax {
+    mutating func unary() throws -> Syntax {
         if case .op("-") = current.token {
             let loc = take().location
             return .negate(try unary(), loc)
@@ -188,7 +188,7 @@ public struct Parser {
         return try postfix()
     }
 
-    mutating func postfix() throws(RuleError) -> Syntax {
+    mutating func postfix() throws -> Syntax {
         var e = try primary()
         while case .op(".") = current.token {
             let loc = take().location
@@ -199,7 +199,7 @@ public struct Parser {
         return e
     }
 
-    mutating func primary() throws(RuleError) -> Syntax {
+    mutating func primary() throws -> Syntax {
         let lx = current
         switch lx.token {
         case .number(let d): p += 1; return .number(d, lx.location)

@@ -69,7 +69,7 @@ final class TypeChecker {
 
     // MARK: checking
 
-    func check(_ s: Syntax, expect: ValueType? = nil) throws(RuleError) -> Typed {
+    func check(_ s: Syntax, expect: ValueType? = nil) throws -> Typed {
         let t = try infer(s)
         if let expect, t.type != expect, !t.isNullConstant {
             throw fail("E-RULE-TYPE", s.location, "此处应为\(expect.zh)，而表达式的类型是\(t.type.zh)")
@@ -77,7 +77,7 @@ final class TypeChecker {
         return t
     }
 
-    func infer(_ s: Syntax) throws(RuleError) -> Typed {
+    func infer(_ s: Syntax) throws -> Typed {
         switch s {
         case .number(let d, _): return .constant(.number(d))
         case .string(let v, _): return .constant(.text(v))
@@ -153,7 +153,8 @@ final class TypeChecker {
         case .ifThen(let c, let a, let b, let loc):
             let ct = try check(c, expect: .bool)
             let at = try infer(a)
-            let bt = try b.map { (x: Syntax) throws(RuleError) -> Typed in try infer(x) }
+            var bt: Typed?
+            if let b { bt = try infer(b) }
             var type = at.type
             if let bt {
                 if at.isNullConstant { type = bt.type } else if !bt.isNullConstant && bt.type != at.type {
@@ -166,13 +167,13 @@ final class TypeChecker {
         }
     }
 
-    func require(_ t: Typed, _ type: ValueType, _ loc: SourceLocation, _ what: String) throws(RuleError) {
+    func require(_ t: Typed, _ type: ValueType, _ loc: SourceLocation, _ what: String) throws {
         if t.type != type && !t.isNullConstant {
             throw fail("E-RULE-TYPE", loc, "\(what)应为\(type.zh)，而不是\(t.type.zh)")
         }
     }
 
-    func resolve(_ n: String, _ loc: SourceLocation) throws(RuleError) -> Typed {
+    func resolve(_ n: String, _ loc: SourceLocation) throws -> Typed {
         if let a = env.aliases[n] { return a }
         if let p = env.params[n] { return .constant(p) }
         if let k = groupKeys?[n] { return .groupKey(k.0, k.1) }
@@ -213,7 +214,7 @@ final class TypeChecker {
         return names
     }
 
-    func call(_ name: String, _ args: [Syntax], _ loc: SourceLocation) throws(RuleError) -> Typed {
+    func call(_ name: String, _ args: [Syntax], _ loc: SourceLocation) throws -> Typed {
         // Aggregates over projects: sum(projects.exp), count(projects), any(projects, cond)…
         if Self.aggregateNames.contains(name), let first = args.first, isProjectsRef(first) {
             guard let agg = Aggregate(rawValue: name) else { throw fail("E-RULE-FUNC", loc, "未知聚合 \(name)") }
@@ -234,7 +235,8 @@ final class TypeChecker {
             defer { scope = saved }
             switch agg {
             case .count:
-                let inner = try innerSyntax.map { (s: Syntax) throws(RuleError) -> Typed in try check(s, expect: .bool) }
+                var inner: Typed?
+                if let innerSyntax { inner = try check(innerSyntax, expect: .bool) }
                 return .projects(.count, inner)
             case .any, .all:
                 guard let innerSyntax else { throw fail("E-RULE-ARITY", loc, "\(name) 需要条件：\(name)(projects, 条件)") }
@@ -295,14 +297,15 @@ final class TypeChecker {
             let names = Builtin.allCases.map(\.rawValue) + ["count", "any", "all", "prev", "listed", "lookup"]
             throw fail("E-RULE-FUNC", loc, "未知的函数 \(name)" + didYouMean(name, among: names))
         }
-        let typed = try args.map { (a: Syntax) throws(RuleError) -> Typed in try infer(a) }
-        func arity(_ r: ClosedRange<Int>) throws(RuleError) {
+        var typed: [Typed] = []
+        for a in args { typed.append(try infer(a)) }
+        func arity(_ r: ClosedRange<Int>) throws {
             guard r.contains(args.count) else {
                 let want = r.lowerBound == r.upperBound ? "\(r.lowerBound)" : "\(r.lowerBound)–\(r.upperBound)"
                 throw fail("E-RULE-ARITY", loc, "\(name) 需要 \(want) 个参数，给了 \(args.count) 个")
             }
         }
-        func arg(_ i: Int, _ t: ValueType) throws(RuleError) {
+        func arg(_ i: Int, _ t: ValueType) throws {
             try require(typed[i], t, args[i].location, "\(name) 的第 \(i + 1) 个参数")
         }
         switch b {

@@ -18,11 +18,10 @@ public struct LocatedText: Sendable, Hashable {
         self.indent = indent
     }
 
-    func parse() throws(RuleError) -> Syntax {
+    func parse() throws -> Syntax {
         do {
             return try Parser.parse(text, start: location, indent: indent)
-        } catch {
-            var e = error
+        } catch var e as RuleError {
             e.file = file
             throw e
         }
@@ -112,7 +111,7 @@ public struct RulePack: Sendable {
     }
 
     /// Loads a pack file and, recursively, the packs it `include`s (paths relative to the including file).
-    public static func load(path: String) throws(RuleError) -> RulePack {
+    public static func load(path: String) throws -> RulePack {
         var loader = Loader()
         let top = try loader.load(URL(fileURLWithPath: path).standardizedFileURL, base: nil)
         var pack = loader.merged
@@ -123,7 +122,7 @@ public struct RulePack: Sendable {
     }
 
     /// Parses one pack's text (no includes): for tests and packs held in memory.
-    public static func parse(yaml: String, file: String = "<inline>") throws(RuleError) -> RulePack {
+    public static func parse(yaml: String, file: String = "<inline>") throws -> RulePack {
         var loader = Loader()
         let top = try loader.parse(yaml: yaml, file: file, url: nil)
         guard top.includes.isEmpty else {
@@ -164,7 +163,7 @@ private struct Loader {
 
     struct Header { var name: String; var version: String; var includes: [String] }
 
-    mutating func load(_ url: URL, base: URL?) throws(RuleError) -> Header {
+    mutating func load(_ url: URL, base: URL?) throws -> Header {
         let key = url.path
         if visiting.contains(key) {
             throw RuleError(code: "E-RULE-INCLUDE", file: key, messageZh: "规则包循环引用：\((visiting + [key]).joined(separator: " → "))")
@@ -197,7 +196,7 @@ private struct Loader {
         return p.hasPrefix(d + "/") ? String(p.dropFirst(d.count + 1)) : p
     }
 
-    mutating func parse(yaml: String, file: String, url: URL?) throws(RuleError) -> Header {
+    mutating func parse(yaml: String, file: String, url: URL?) throws -> Header {
         let root: Node?
         do { root = try Yams.compose(yaml: yaml) } catch {
             throw RuleError(code: "E-RULE-YAML", file: file, messageZh: "YAML 语法错误：\(error)")
@@ -261,7 +260,7 @@ private struct Loader {
         return header
     }
 
-    func params(_ node: Node, _ err: (Node?, String) -> RuleError) throws(RuleError) -> [String: Constant] {
+    func params(_ node: Node, _ err: (Node?, String) -> RuleError) throws -> [String: Constant] {
         guard let m = node.mapping else { throw err(node, "params 应为 名称: 值 的映射") }
         var out: [String: Constant] = [:]
         for (k, v) in m {
@@ -271,7 +270,7 @@ private struct Loader {
         return out
     }
 
-    func constant(_ v: Node, _ err: (Node?, String) -> RuleError) throws(RuleError) -> Constant {
+    func constant(_ v: Node, _ err: (Node?, String) -> RuleError) throws -> Constant {
         if let s = v.scalar {
             if s.style == .plain, let d = Dec(s.string) { return .number(d) }
             if s.style == .plain, s.string == "true" || s.string == "false" { return .bool(s.string == "true") }
@@ -288,7 +287,7 @@ private struct Loader {
     }
 
     func rule(_ node: Node, file: String, err: (Node?, String) -> RuleError,
-              located: (Node) -> LocatedText?) throws(RuleError) -> RuleDefinition {
+              located: (Node) -> LocatedText?) throws -> RuleDefinition {
         guard let m = node.mapping else { throw err(node, "每条规则应为映射") }
         let loc = node.mark.map { SourceLocation(line: $0.line, column: $0.column) } ?? SourceLocation(line: 1, column: 1)
         let known: Set<String> = ["id", "name_zh", "name_en", "severity", "level", "scope", "when", "check", "fields",
@@ -339,15 +338,17 @@ private struct Loader {
             }
             each = EachField(forms: forms, types: types)
         }
-        func year(_ k: String) throws(RuleError) -> Int? {
+        func year(_ k: String) throws -> Int? {
             guard let s = m[k]?.string else { return nil }
             guard let y = Int(s), (1990...2100).contains(y) else { throw e(m[k], "\(k) 应为报告年份，如 2021") }
             return y
         }
+        var ruleParams: [String: Constant] = [:]
+        if let p = m["params"] { ruleParams = try params(p, err) }
         return RuleDefinition(
             id: id, nameZh: m["name_zh"]?.string, severity: severity, level: level, scope: scope, when: when,
             check: check, fields: fields, tolerance: m["tolerance"]?.string,
-            params: try m["params"].map { (n: Node) throws(RuleError) -> [String: Constant] in try params(n, err) } ?? [:],
+            params: ruleParams,
             onMissing: onMissing, messageZh: msg, messageEn: m["message_en"]?.string,
             since: try year("since"), until: try year("until"), ref: m["ref"]?.string, eachField: each,
             groupBy: m["group_by"]?.sequence?.compactMap(\.scalar?.string), file: file, location: loc)

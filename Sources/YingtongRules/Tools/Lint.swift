@@ -32,7 +32,7 @@ public enum Lint {
         }
         let rc: RuleCompiler
         do { rc = try RuleCompiler(pack: pack, dictionary: dictionary) } catch {
-            add(error)
+            add(asRuleError(error))
             return out
         }
         for (name, _) in pack.params where dictionary.field(name) != nil {
@@ -57,7 +57,7 @@ public enum Lint {
                               messageZh: "参数 \(name) 与字段同名：规则中的 \(name) 将指参数而非字段"), .warning)
             }
             do { _ = try rc.compile(rule) } catch {
-                add(error)
+                add(asRuleError(error))
                 continue
             }
             guard rule.groupBy == nil, rule.eachField == nil else { continue }
@@ -99,22 +99,26 @@ public enum Lint {
         }
     }
 
-    /// Two balance rules `T = A + B` and `T = A + C` can both hold only when B = C: for a total defined by
-    /// components that is a contradiction in the catalogue, not in the data. The same holds against the
-    /// dictionary's component relation (fields.yaml), which the indicators rely on.
+    /// Two balance rules on one total contradict each other when one's parts are a strict subset of the
+    /// other's: `T = A + B` and `T = A + B + C` can both hold only if C = 0 — that is a mistake in the
+    /// catalogue, not a finding about data. Two different breakdowns (uses vs sources of funds, R102 vs R205)
+    /// are legitimate. Likewise a rule that decomposes a total with some of the dictionary's components
+    /// (fields.yaml `relation: component`) but not exactly them disagrees with what the indicators assume.
     static func balanceFindings(_ balances: [(rule: RuleDefinition, total: String, parts: Set<String>)],
                                 _ dictionary: FieldDictionary) -> [LintFinding] {
         var out: [LintFinding] = []
         for (i, a) in balances.enumerated() {
             for b in balances[(i + 1)...] where a.total == b.total && a.parts != b.parts {
-                let onlyA = a.parts.subtracting(b.parts).sorted(), onlyB = b.parts.subtracting(a.parts).sorted()
+                let (small, large) = a.parts.count < b.parts.count ? (a, b) : (b, a)
+                guard small.parts.isSubset(of: large.parts) else { continue }
+                let forced = large.parts.subtracting(small.parts).sorted()
                 out.append(LintFinding(
                     code: "L-BALANCE-CONFLICT", level: .warning, ruleID: b.rule.id, file: b.rule.file, location: b.rule.location,
-                    messageZh: "\(a.rule.id) 与 \(b.rule.id) 对 \(a.total) 给出不同的分项：两者同时成立要求 "
-                        + "\(onlyA.isEmpty ? "0" : onlyA.joined(separator: "+")) = \(onlyB.isEmpty ? "0" : onlyB.joined(separator: "+"))，请合并或改为核实性规则"))
+                    messageZh: "\(small.rule.id) 与 \(large.rule.id) 对 \(a.total) 给出互相包含的分项：两者同时成立要求 "
+                        + forced.joined(separator: "+") + " = 0，请合并为一条规则"))
             }
             let components = Set(dictionary.children(of: a.total).filter { $0.relation == .component }.map(\.code))
-            if !components.isEmpty && components != a.parts {
+            if !components.isEmpty && !components.isDisjoint(with: a.parts) && components != a.parts {
                 let missing = components.subtracting(a.parts).sorted(), extra = a.parts.subtracting(components).sorted()
                 var why: [String] = []
                 if !missing.isEmpty { why.append("缺少 " + missing.joined(separator: "、")) }
