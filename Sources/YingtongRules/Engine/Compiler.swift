@@ -156,6 +156,37 @@ enum Compiler {
         }
     }
 
+    /// Folds constants inside an expression, including Kleene short cuts: `false and x` is false and
+    /// `true or x` is true whatever x is. Lint uses it to find guards that can never hold.
+    static func simplify(_ t: Typed) -> Typed {
+        if t.isConstant { return fold(t) }
+        func isBool(_ t: Typed, _ v: Bool) -> Bool { if case .constant(.bool(v?)) = t { return true } else { return false } }
+        switch t {
+        case .and(let a, let b):
+            let x = simplify(a), y = simplify(b)
+            if isBool(x, false) || isBool(y, false) { return .constant(.bool(false)) }
+            if isBool(x, true) { return y }
+            if isBool(y, true) { return x }
+            return .and(x, y)
+        case .or(let a, let b):
+            let x = simplify(a), y = simplify(b)
+            if isBool(x, true) || isBool(y, true) { return .constant(.bool(true)) }
+            if isBool(x, false) { return y }
+            if isBool(y, false) { return x }
+            return .or(x, y)
+        case .not(let a):
+            let x = simplify(a)
+            return x.isConstant ? fold(.not(x)) : .not(x)
+        case .ifThen(let c, let a, let b, let type):
+            let x = simplify(c)
+            if isBool(x, true) { return simplify(a) }
+            if isBool(x, false) { return b.map(simplify) ?? .constant(type == .bool ? .bool(nil) : type == .text ? .text(nil) : .number(nil)) }
+            return .ifThen(x, simplify(a), b.map(simplify), type)
+        default:
+            return t
+        }
+    }
+
     static func select(_ cond: [Tri], _ x: Vec, _ y: Vec) -> Vec {
         switch (x, y) {
         case (.num(let a), .num(let b)):

@@ -68,12 +68,12 @@ public enum Lint {
             let scope = rule.scope ?? (probe.readsProjectFieldsDirectly(checkSyntax) ? .project : .enterprise)
             let tc = TypeChecker(dictionary: dictionary, env: env, scope: scope)
             if let w = rule.when, let ws = try? w.parse(), let wt = try? tc.check(ws, expect: .bool),
-               case .constant(.bool(let v)) = Compiler.fold(wt), v != true {
+               case .constant(.bool(let v)) = Compiler.simplify(wt), v != true {
                 add(RuleError(code: "L-WHEN-NEVER", file: w.file, location: w.location, ruleID: rule.id,
                               messageZh: v == false ? "when 条件化简后恒为假：规则永远不会适用" : "when 条件化简后恒为空（null）：规则永远不会适用"), .warning)
             }
             if let ct = try? tc.check(checkSyntax, expect: .bool) {
-                if case .constant(.bool(let v)) = Compiler.fold(ct) {
+                if case .constant(.bool(let v)) = Compiler.simplify(ct) {
                     add(RuleError(code: "L-CHECK-CONSTANT", file: rule.check.file, location: rule.check.location, ruleID: rule.id,
                                   messageZh: "check 化简后恒为\(v.map { $0 ? "真：规则永远通过" : "假：每条记录都会报错" } ?? "空：规则永远无法判定")"), .warning)
                 }
