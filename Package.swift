@@ -53,6 +53,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // scripts/bench-rules: the rule catalogue over 1,000,000 synthetic enterprises (release build only).
+        .executableTarget(name: "RulesBench", dependencies: ["YingtongRules", "YingtongModel"]),
         .testTarget(name: "YingtongModelTests", dependencies: ["YingtongModel"]),
         .testTarget(name: "YingtongIngestTests", dependencies: ["YingtongIngest", "YingtongModel"]),
         .testTarget(name: "YingtongNormalizeTests", dependencies: ["YingtongNormalize", "YingtongIngest", "YingtongModel"]),
