@@ -26,12 +26,14 @@ let dict = FieldDictionary.standard
 let activityFields = dict.fields(of: .activity)
 let projectFields = dict.fields(of: .projects)
 
+/// A valid USCC whose embedded organisation code is valid too (most real ones are).
 func uscc(_ i: Int) -> String {
     let chars = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
-    var body = "91330782"
+    var org = ""
     var x = i
-    for _ in 0..<9 { body.append(chars[x % 31]); x /= 31 }
-    return USCC.complete(body) ?? body + "0"
+    for _ in 0..<8 { org.append(chars[x % 31]); x /= 31 }
+    let check = OrgCode.checkChar(Array(org.utf8)).map { String(UnicodeScalar($0)) } ?? "0"
+    return USCC.complete("91330782" + org + check) ?? "91330782" + org + check + "0"
 }
 
 let names = ["高精度伺服阀芯加工工艺研究", "新能源汽车电机控制算法开发", "智能仓储调度系统研发", "年产5万台电机技改项目",
@@ -71,7 +73,7 @@ while made < total {
             "rd_exp_out_overseas": 0, "rd_exp_other": parts[7],
             "rd_new_fixed_assets": rng.int(0...2000), "rd_fund_government": gov, "rd_fund_self": exp - gov,
             "rd_fund_bank_loan": 0, "rd_fund_venture": 0, "rd_fund_other": 0,
-            "tax_superded_rd_exp": exp, "tax_superded_relief": exp / 5, "tax_hnte_relief": rng.chance(0.3) ? rng.int(1...500) : 0,
+            "tax_superded_rd_exp": exp, "tax_superded_relief": exp / 5, "tax_hnte_relief": 0,
             "inst_count_eoy": rng.chance(0.4) ? 1 : 0, "patent_apps": rng.int(0...20), "sci_papers": rng.int(0...5),
             "patents_invention_valid_eoy": rng.int(0...30), "new_product_sales": rng.int(0...100_000),
         ]
@@ -88,9 +90,12 @@ while made < total {
         }
         prev[id] = Milli(units: Int64(rng.chance(0.01) ? exp / 1000 + 1 : exp * rng.int(80...120) / 100))
         revenue[id] = Milli(units: Int64(exp * rng.int(5...60)))
-        if rng.chance(0.25) { hte.insert(id) }
+        if rng.chance(0.25) {
+            if !rng.chance(0.02) { hte.insert(id) }          // 2% claim 高企 relief without being listed (R219)
+            act.columns[act.columnPosition("tax_hnte_relief")!].numbers[k] = Milli(units: Int64(rng.int(1...500))).raw
+        }
         let start = proj.count
-        let projects = rng.int(0...4)
+        let projects = rng.chance(0.03) ? 0 : rng.int(1...3)
         var pmLeft = staff * 10
         for j in 0..<projects {
             proj.uscc.append(id); proj.name.append(nil); proj.regionCode.append("330782"); proj.industryCode.append("C3841")
@@ -98,14 +103,17 @@ while made < total {
             proj.provenance.append(Provenance(sourceIndex: 1, line: Int32(proj.count + 2), lineEnd: Int32(proj.count + 2), byteOffset: 0))
             let pstaff = rng.int(2...max(2, staff / 2))
             let pm = min(pmLeft, pstaff * rng.int(3...12)); pmLeft -= pm
-            let pexp = exp / max(1, projects)
+            let pexp = exp * 9 / 10 / max(1, projects)
+            let pgov = j == projects - 1 ? gov - gov / max(1, projects) * (projects - 1) : gov / max(1, projects)
             let startYM = [202101, 202203, 202301, 202306][rng.int(0...3)]
             let texts: [String: String] = [
-                "project_name": names[rng.int(0...names.count - 1)] + (j > 0 && rng.chance(0.999) ? "（\(j)）" : ""),
-                "source": "1", "mode": "10", "result_form": ["13", "07", "03", "12"][rng.int(0...3)], "target": "\(rng.int(1...9))",
+                "project_name": (rng.chance(0.05) ? names[3 + 2 * rng.int(0...1)] : names[[0, 1, 2, 4, 6, 7][rng.int(0...5)]])
+                    + (j > 0 && rng.chance(0.999) ? "（\(j)）" : ""),
+                "source": "1", "mode": "10", "result_form": rng.chance(0.05) ? "03" : ["13", "07", "12", "09"][rng.int(0...3)],
+                "target": rng.chance(0.05) ? "\(rng.int(5...9))" : "\(rng.int(1...4))",
                 "start_ym": "\(startYM)", "end_ym": "\([202312, 202406, 202512][rng.int(0...2)])", "stage": rng.chance(0.8) ? "2" : "",
             ]
-            let nums: [String: Int] = ["staff": pstaff, "person_months": pm, "exp": pexp, "exp_gov": gov / max(1, projects),
+            let nums: [String: Int] = ["staff": pstaff, "person_months": pm, "exp": pexp, "exp_gov": pgov,
                                        "exp_inhouse": pexp, "exp_contracted": 0]
             for c in proj.columns.indices {
                 let code = proj.columns[c].field.code

@@ -175,13 +175,31 @@ public final class RuleEngine: Sendable {
         let when = p.when?(f).asBool
         let unbound = f.unbound + (f.parent?.unbound ?? [])
         var sides: (NumVec, NumVec)?
+        var shown: (observed: [Vec], message: [Vec?])?
         var reads: [Vec]?
+        // Reasons are counted in local slots and named once per batch: a dictionary update per row would
+        // cost more than the check itself.
+        var naSince = 0, naUntil = 0, naWhenFalse = 0, naWhenUnknown = 0, naUnbound = 0, naOther = 0
+        var naMissing = [Int](repeating: 0, count: p.reads.count)
+        defer {
+            let named: [(String, Int)] = [
+                ("报告年度早于 \(p.since ?? 0)", naSince), ("报告年度晚于 \(p.until ?? 0)", naUntil),
+                ("when 条件不成立", naWhenFalse), ("when 条件无法判定（值缺失）", naWhenUnknown),
+                ("未提供外部数据：" + unbound.joined(separator: "、"), naUnbound),
+                ("无法计算（除数为0、日期无效或项目值缺失）", naOther),
+            ] + zip(p.reads, naMissing).map { ("缺少 \($0.0)", $1) }
+            for (reason, k) in named where k > 0 {
+                counts.evaluated += k
+                counts.notApplicable += k
+                counts.reasons[reason, default: 0] += k
+            }
+        }
         for i in 0..<n {
-            if let since = p.since, rb.period[i] < since { counts.notApplicable("报告年度早于 \(since)"); continue }
-            if let until = p.until, rb.period[i] > until { counts.notApplicable("报告年度晚于 \(until)"); continue }
+            if let since = p.since, rb.period[i] < since { naSince += 1; continue }
+            if let until = p.until, rb.period[i] > until { naUntil += 1; continue }
             if let when {
-                if when[i] == triFalse { counts.notApplicable("when 条件不成立"); continue }
-                if when[i] == triUnknown { counts.notApplicable("when 条件无法判定（值缺失）"); continue }
+                if when[i] == triFalse { naWhenFalse += 1; continue }
+                if when[i] == triUnknown { naWhenUnknown += 1; continue }
             }
             switch check[i] {
             case triTrue:
@@ -190,13 +208,13 @@ public final class RuleEngine: Sendable {
                 continue
             case triUnknown where p.onMissing != .fail:
                 if !unbound.isEmpty {
-                    counts.notApplicable("未提供外部数据：" + unbound.joined(separator: "、"))
+                    naUnbound += 1
                 } else {
                     if reads == nil { reads = p.reads.map { $0.1(f) } }
                     if let j = reads!.indices.first(where: { reads![$0].isNull(i) }) {
-                        counts.notApplicable("缺少 \(p.reads[j].0)")
+                        naMissing[j] += 1
                     } else {
-                        counts.notApplicable("无法计算（除数为0、日期无效或项目值缺失）")
+                        naOther += 1
                     }
                 }
                 continue
@@ -206,11 +224,18 @@ public final class RuleEngine: Sendable {
             counts.evaluated += 1
             counts.failed += 1
             if sides == nil, let e = p.explain { sides = (e.lhs(f).asNum, e.rhs(f).asNum) }
-            out.append(violation(p, f, i, sides))
+            // Values for explanations are computed once per batch, on the first failure, never per row.
+            if shown == nil {
+                shown = (p.observed.map { $0.1(f) }, p.message.map { part in
+                    if case .value(let k) = part { return k(f) } else { return nil }
+                })
+            }
+            out.append(violation(p, f, i, sides, shown!))
         }
     }
 
-    private func violation(_ p: Program, _ f: Frame, _ i: Int, _ sides: (NumVec, NumVec)?) -> Violation {
+    private func violation(_ p: Program, _ f: Frame, _ i: Int, _ sides: (NumVec, NumVec)?,
+                           _ shown: (observed: [Vec], message: [Vec?])) -> Violation {
         let rb = f.records
         var expected: String?
         var imbalance: String?
@@ -223,12 +248,12 @@ public final class RuleEngine: Sendable {
                 imbalance = Dec.subtracting(a, b)?.description
             }
         }
-        let observed = p.observed.map { "\($0.0)=\($0.1(f).display(i))" }.joined(separator: ", ")
+        let observed = zip(p.observed, shown.observed).map { "\($0.0)=\($1.display(i))" }.joined(separator: ", ")
         var msg = ""
-        for part in p.message {
+        for (j, part) in p.message.enumerated() {
             switch part {
             case .text(let t): msg += t
-            case .value(let k): msg += k(f).displayRounded(i)
+            case .value: msg += shown.message[j]?.displayRounded(i) ?? ""
             case .imbalance: msg += imbalance ?? "空"
             case .expected: msg += expected ?? "空"
             case .lhs: msg += lhs ?? "空"
@@ -331,6 +356,9 @@ public final class RuleEngine: Sendable {
             }
             let check = n > 0 ? g.check(f).asBool : []
             var counts = RuleCounts(rule: g.id, severity: g.severity, level: g.level)
+            let messageVecs: [Vec?] = n == 0 ? [] : g.message.map { part in
+                if case .value(let k) = part { return k(f) } else { return nil }
+            }
             for i in 0..<n {
                 if check[i] == triTrue { counts.evaluated += 1; counts.passed += 1; continue }
                 if check[i] == triUnknown { counts.notApplicable("分组聚合含缺失值"); continue }
@@ -341,10 +369,10 @@ public final class RuleEngine: Sendable {
                 observed.append("rows=\(acc.rows)")
                 for (s, name) in g.slotNames.enumerated() { observed.append("\(name)=\(f.groupSlots[s].display(i))") }
                 var msg = ""
-                for part in g.message {
+                for (j, part) in g.message.enumerated() {
                     switch part {
                     case .text(let t): msg += t
-                    case .value(let k): msg += k(f).displayRounded(i)
+                    case .value: msg += messageVecs[j]?.displayRounded(i) ?? ""
                     case .groupRows: msg += String(acc.rows)
                     default: msg += "空"
                     }
