@@ -29,6 +29,10 @@ let package = Package(
         .target(name: "YingtongGenerate", dependencies: ["YingtongModel"]),
         .target(name: "YingtongNormalize", dependencies: ["YingtongModel", "YingtongIngest"]),
         .target(
+            name: "YingtongRules",
+            dependencies: ["YingtongModel", .product(name: "Yams", package: "Yams"), "COpenSSL"]
+        ),
+        .target(
             name: "YingtongStore",
             dependencies: [
                 "YingtongModel", .product(name: "GRDB", package: "GRDB.swift"),
@@ -59,10 +63,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // scripts/bench-rules: the rule catalogue over 1,000,000 synthetic enterprises (release build only).
+        .executableTarget(name: "RulesBench", dependencies: ["YingtongRules", "YingtongModel"]),
         .testTarget(name: "YingtongModelTests", dependencies: ["YingtongModel"]),
         .testTarget(name: "YingtongGenerateTests", dependencies: ["YingtongGenerate", "YingtongModel"]),
         .testTarget(name: "YingtongIngestTests", dependencies: ["YingtongIngest", "YingtongModel"]),
         .testTarget(name: "YingtongNormalizeTests", dependencies: ["YingtongNormalize", "YingtongIngest", "YingtongModel"]),
+        .testTarget(
+            name: "YingtongRulesTests",
+            dependencies: ["YingtongRules", "YingtongModel"],
+            resources: [.copy("Cases")]
+        ),
         .testTarget(
             name: "YingtongStoreTests",
             dependencies: ["YingtongStore", "YingtongModel", .product(name: "GRDB", package: "GRDB.swift")]
