@@ -1,0 +1,677 @@
+import Foundation
+import YingtongIngest
+import YingtongModel
+
+/// Reads a yingtong-schema XML submission (FORMATS §3, namespace `urn:yingtong:rd:1`) as a stream of records.
+///
+/// Each `Enterprise` becomes one 107-2 row (form `.activity`) and each of its `Project` elements one 107-1 row
+/// (form `.projects`), both carrying the enterprise's identity; each `Note` becomes an `Explanation`. The rows are
+/// the same `RawBatch` shape the CSV reader produces, so normalization never knows the format.
+///
+/// ```swift
+/// var reader = YingtongXMLReader(source: SourceFile(index: 0, path: "bureau.xml", role: "bureau_rd"))
+/// let account = try reader.read(batchSize: 4096, into: &sink)
+/// ```
+///
+/// What goes to quarantine, and at which level:
+/// - the same field twice in one Enterprise (or one Project): the whole Enterprise, `E-XML-DUPLICATE-FIELD`;
+/// - an identity attribute that cannot key a record (USCC missing or not 18 code characters, a period that is
+///   no year, a region that is not 6 digits): the whole Enterprise, `E-ID-…`; a wrong USCC check character
+///   is left to rule V001 so the record is still stored;
+/// - a field of another form or an ambiguous Chinese name: that value only;
+/// - a document that stops being well-formed: every complete Enterprise before the fault is kept, the rest of
+///   the file is one located block (`E-XML-MALFORMED`, `E-XML-ENTITY`, `E-XML-LIMIT`, `E-ENCODING`);
+/// - a DOCTYPE (DTD, entities): the document, `E-XML-DTD` / `E-XML-ENTITY`.
+/// A value that is merely wrong (`12a`) is passed on: normalization quarantines that value.
+public struct YingtongXMLReader: RecordSource {
+    public static let namespace = "urn:yingtong:rd:1"
+
+    public let source: SourceFile
+    public let dictionary: FieldDictionary
+    public var limits: XMLLimits
+
+    public init(source: SourceFile, dictionary: FieldDictionary = .standard, limits: XMLLimits = XMLLimits()) {
+        self.source = source
+        self.dictionary = dictionary
+        self.limits = limits
+    }
+
+    public mutating func read(batchSize: Int, into sink: inout some RecordSink) throws -> LineAccount {
+        let stream: XMLStream
+        do {
+            stream = try XMLStream(path: source.path, encoding: encodingOverride, limits: limits)
+        } catch {
+            throw YingtongError(error.code, "\(error.messageZh)（\(source.fileName)）")
+        }
+        let engine = SchemaEngine(source: source, dictionary: dictionary, stream: stream, batchSize: max(1, batchSize))
+        return try engine.run(into: &sink)
+    }
+
+    /// A pipeline may declare the encoding; `auto` leaves it to the XML declaration and BOM.
+    private var encodingOverride: String? {
+        switch source.encoding.lowercased() {
+        case "", "auto": nil
+        case "cp936": "GBK"
+        default: source.encoding
+        }
+    }
+}
+
+/// How a `field` label maps into a layout.
+private enum FieldResolution {
+    case binding(Int)
+    case unknown
+    case ambiguous([FieldDefinition])
+    case otherForm(FieldDefinition)
+}
+
+/// One value read from a `Value` element, before the Enterprise is complete.
+private struct PendingCells {
+    var start: [Int32]
+    var end: [Int32]
+    var line: [Int32]
+    var units: [Int: String] = [:]
+
+    init(width: Int) {
+        start = Array(repeating: -1, count: width)
+        end = Array(repeating: -1, count: width)
+        line = Array(repeating: 0, count: width)
+    }
+
+    mutating func reset() {
+        for i in start.indices { start[i] = -1; end[i] = -1 }
+        units.removeAll(keepingCapacity: true)
+    }
+}
+
+private struct PendingProject {
+    var cells: PendingCells
+    var line: Int
+    var lineEnd: Int
+    var path: String
+    var rawStart: Int
+    var rawEnd: Int
+}
+
+private struct Duplicate {
+    let field: FieldDefinition
+    let firstLine: Int32
+    let secondLine: Int32
+    let inProject: String?
+}
+
+/// The reading of one document: a state machine over the element stream, with the current Enterprise's cells.
+private final class SchemaEngine {
+    let source: SourceFile
+    let dictionary: FieldDictionary
+    let stream: XMLStream
+    let batchSize: Int
+
+    // Interned names (pointer comparison).
+    let nsYingtong: UnsafePointer<UInt8>
+    let nRDReport, nEnterprise, nValue, nProject, nNote: UnsafePointer<UInt8>
+    let aField, aUnit, aRule, aPeriod, aFormVersion: UnsafePointer<UInt8>
+    /// Enterprise attribute → identity binding (the same position in both layouts).
+    var enterpriseAttributes: [(UnsafePointer<UInt8>, Int)] = []
+    /// Project attribute → project-layout binding.
+    var projectAttributes: [(UnsafePointer<UInt8>, Int)] = []
+
+    var activityLayout: HeaderLayout!
+    var projectLayout: HeaderLayout!
+    var activityIndex: [String: Int] = [:]
+    var projectIndex: [String: Int] = [:]
+    var identityCount = 0
+    var usccBinding = 0, periodBinding = 0, regionBinding = 0
+    var activityCache: [String: FieldResolution] = [:]
+    var projectCache: [String: FieldResolution] = [:]
+
+    var activity: RawBatch!
+    var projects: RawBatch!
+    var account = LineAccount()
+
+    // Document state.
+    var reportPeriod: [UInt8]?
+    var reportPeriodText: String?
+    var enterpriseCount = 0
+    var lastAccountedLine = 0
+    var noticed: Set<String> = []
+
+    // Current Enterprise.
+    var inEnterprise = false
+    var enterpriseLine = 0
+    var enterprisePath = ""
+    var arena: [UInt8] = []
+    var cells: PendingCells
+    var pendingProjects: [PendingProject] = []
+    var currentProject: PendingProject?
+    var projectSiblings = 0
+    var duplicates: [Duplicate] = []
+    var valueQuarantine: [QuarantineEntry] = []
+    var notes: [(rule: String, text: String, line: Int)] = []
+    var raw: [UInt8] = []
+
+    // Current Value / Note.
+    enum Leaf { case none, value, note, ignored }
+    var leaf: Leaf = .none
+    var leafDepth = 0
+    var leafLine = 0
+    var leafLabel: String?
+    var leafUnit: String?
+    var leafRule: String?
+    var text: [UInt8] = []
+
+    init(source: SourceFile, dictionary: FieldDictionary, stream: XMLStream, batchSize: Int) {
+        self.source = source
+        self.dictionary = dictionary
+        self.stream = stream
+        self.batchSize = batchSize
+        nsYingtong = stream.interned(YingtongXMLReader.namespace)
+        nRDReport = stream.interned("RDReport")
+        nEnterprise = stream.interned("Enterprise")
+        nValue = stream.interned("Value")
+        nProject = stream.interned("Project")
+        nNote = stream.interned("Note")
+        aField = stream.interned("field")
+        aUnit = stream.interned("unit")
+        aRule = stream.interned("rule")
+        aPeriod = stream.interned("period")
+        aFormVersion = stream.interned("formVersion")
+        cells = PendingCells(width: 0)
+    }
+
+    // MARK: Layouts
+
+    func makeLayouts(formVersion: String, line: Int) {
+        let identityCodes = ["uscc", "name", "region_code", "industry_code", "period", "submitted_at"]
+        let identity = identityCodes.compactMap { dictionary.field($0) }
+        identityCount = identity.count
+        func layout(_ form: Form) -> HeaderLayout {
+            let fields = identity + dictionary.fields(of: form)
+            let bindings = fields.enumerated().map { i, f in
+                ColumnBinding(sourceColumn: i, field: f, declaredUnit: nil, header: f.code)
+            }
+            return HeaderLayout(form: form, formVersion: formVersion, bindings: bindings, unknownColumns: [],
+                                headerLine: Int32(line))
+        }
+        activityLayout = layout(.activity)
+        projectLayout = layout(.projects)
+        for (i, b) in activityLayout.bindings.enumerated() { activityIndex[b.field.code] = i }
+        for (i, b) in projectLayout.bindings.enumerated() { projectIndex[b.field.code] = i }
+        usccBinding = activityIndex["uscc"] ?? 0
+        periodBinding = activityIndex["period"] ?? 0
+        regionBinding = activityIndex["region_code"] ?? 0
+        let idAttr: [(String, String)] = [
+            ("uscc", "uscc"), ("name", "name"), ("region", "region_code"), ("region_code", "region_code"),
+            ("regionCode", "region_code"), ("industry", "industry_code"), ("industry_code", "industry_code"),
+            ("industryCode", "industry_code"), ("period", "period"), ("submittedAt", "submitted_at"),
+            ("submitted_at", "submitted_at"),
+        ]
+        enterpriseAttributes = idAttr.compactMap { a, code in activityIndex[code].map { (stream.interned(a), $0) } }
+        let projAttr: [(String, String)] = [
+            ("name", "project_name"), ("project_name", "project_name"), ("source", "source"), ("mode", "mode"),
+            ("resultForm", "result_form"), ("result_form", "result_form"), ("target", "target"),
+            ("start", "start_ym"), ("start_ym", "start_ym"), ("end", "end_ym"), ("end_ym", "end_ym"),
+            ("stage", "stage"),
+        ]
+        projectAttributes = projAttr.compactMap { a, code in projectIndex[code].map { (stream.interned(a), $0) } }
+        activity = RawBatch(source: source, layout: activityLayout)
+        projects = RawBatch(source: source, layout: projectLayout)
+        cells = PendingCells(width: activityLayout.bindings.count)
+    }
+
+    func resolve(_ label: String, project: Bool) -> FieldResolution {
+        if let hit = project ? projectCache[label] : activityCache[label] { return hit }
+        let form: Form = project ? .projects : .activity
+        let index = project ? projectIndex : activityIndex
+        let found = dictionary.candidates(forLabel: label, form: form)
+        let inLayout = found.filter { index[$0.code] != nil }
+        let r: FieldResolution
+        if found.isEmpty { r = .unknown }
+        else if inLayout.count == 1 { r = .binding(index[inLayout[0].code]!) }
+        else if inLayout.count > 1 { r = .ambiguous(inLayout) }
+        else { r = .otherForm(found[0]) }
+        if project { projectCache[label] = r } else { activityCache[label] = r }
+        return r
+    }
+
+    // MARK: Run
+
+    func run(into sink: inout some RecordSink) throws -> LineAccount {
+        var fault: XMLFault?
+        do {
+            try loop(into: &sink)
+        } catch let f as XMLFault {
+            fault = f
+        }
+        let count = LineCount(path: source.path)
+        account.physicalLines = count.lines
+        account.bytes = count.bytes
+        account.encoding = stream.documentEncoding ?? "UTF-8"
+        if activityLayout != nil {
+            try flush(into: &sink, force: true)
+        }
+        if let fault {
+            let start = inEnterprise ? max(enterpriseLine, lastAccountedLine + 1) : lastAccountedLine + 1
+            let end = max(count.lines, start)
+            let where_ = fault.column.map { "第 \(fault.line) 行第 \($0) 列" } ?? "第 \(fault.line) 行"
+            let kept = enterpriseCount == 0 ? "此前没有完整的企业" : "此前完整的 \(enterpriseCount) 个企业已正常读取"
+            let message = "\(fault.messageZh)（出错位置：\(where_)）。自第 \(start) 行至文件末尾（第 \(end) 行）的内容整体隔离；\(kept)。"
+            try sink.quarantine(QuarantineEntry(
+                sourceIndex: source.index, file: source.fileName, line: Int32(start), lineEnd: Int32(end),
+                elementPath: inEnterprise ? enterprisePath : nil,
+                raw: inEnterprise ? String(decoding: raw, as: UTF8.self) : "",
+                code: fault.code, messageZh: message))
+            account.quarantinedRecords += 1
+            account.quarantinedLines += end - start + 1
+            lastAccountedLine = end
+        }
+        account.layoutLines = max(0, account.physicalLines - account.recordLines - account.quarantinedLines)
+        return account
+    }
+
+    private func loop(into sink: inout some RecordSink) throws {
+        var rootSeen = false
+        var siblingEnterprises = 0
+        while let kind = try stream.next() {
+            if unknownDepth > 0 {
+                // Inside markup we do not know: only its end matters (the parser still checks it is well-formed).
+                if kind == .end && stream.depth == unknownDepth { unknownDepth = 0 }
+                continue
+            }
+            switch kind {
+            case .start:
+                let name = stream.localName!
+                let depth = stream.depth
+                let ours = stream.namespaceURI == nil || stream.namespaceURI == nsYingtong
+                if depth == 1 {
+                    guard name == nRDReport, ours else {
+                        throw YingtongError("E-XML-SCHEMA", "文件 \(source.fileName) 的根元素是 \(name.string)，不是 yingtong 报表格式（\(YingtongXMLReader.namespace) 的 RDReport）")
+                    }
+                    rootSeen = true
+                    try startReport()
+                    continue
+                }
+                if leaf != .none {
+                    // Markup inside a Value or Note has no meaning in the schema; its text still counts.
+                    noticeOnce("child:\(name.string)", "元素 \(name.string) 出现在 Value/Note 内部，已忽略其标记")
+                    continue
+                }
+                if !ours {
+                    noticeOnce("ns:\(name.string)", "忽略其他命名空间中的元素 \(name.string)（第 \(stream.currentLine) 行）")
+                    if !stream.isEmptyElement { skipSubtree() }
+                    continue
+                }
+                if depth == 2 && name == nEnterprise {
+                    siblingEnterprises += 1
+                    try startEnterprise(index: siblingEnterprises)
+                } else if inEnterprise && depth == 3 && name == nValue {
+                    try startLeaf(.value)
+                } else if inEnterprise && depth == 3 && name == nNote {
+                    try startLeaf(.note)
+                } else if inEnterprise && depth == 3 && name == nProject {
+                    try startProject()
+                } else if currentProject != nil && depth == 4 && name == nValue {
+                    try startLeaf(.value)
+                } else {
+                    noticeOnce("el:\(depth):\(name.string)", "忽略未知元素 \(name.string)（第 \(stream.currentLine) 行，层级 \(depth)）")
+                    if !stream.isEmptyElement { skipSubtree() }
+                }
+            case .end:
+                let name = stream.localName!
+                if leaf != .none && stream.depth == leafDepth {
+                    endLeaf(line: leafLine)
+                } else if currentProject != nil && stream.depth == 3 && name == nProject {
+                    endProject(line: stream.currentLine)
+                } else if inEnterprise && stream.depth == 2 && name == nEnterprise {
+                    try endEnterprise(line: stream.currentLine, into: &sink)
+                }
+            case .text:
+                if leaf == .value || leaf == .note, let v = stream.value {
+                    text.append(contentsOf: UnsafeBufferPointer(start: v, count: strlen(v)))
+                }
+            case .whitespace:
+                break
+            }
+        }
+        if !rootSeen {
+            throw YingtongError("E-XML-SCHEMA", "文件 \(source.fileName) 没有根元素 RDReport")
+        }
+    }
+
+    /// Skips the current element's descendants (unknown markup): we still need the reader to check them.
+    private func skipSubtree() {
+        unknownDepth = stream.depth
+    }
+    private var unknownDepth = 0
+
+    private func noticeOnce(_ key: String, _ message: String) {
+        if noticed.insert(key).inserted { pendingNotices.append(message) }
+    }
+    private var pendingNotices: [String] = []
+
+    // MARK: Elements
+
+    private func startReport() throws(XMLFault) {
+        var formVersion: String?
+        let line = stream.currentLine
+        try stream.forEachAttribute { name, ns, value throws(XMLFault) in
+            guard ns == nil else { return }
+            if name == aPeriod {
+                let t = value.string.trimmingCharacters(in: .whitespaces)
+                if !t.isEmpty {
+                    reportPeriodText = t
+                    reportPeriod = Array(t.utf8)
+                }
+            } else if name == aFormVersion {
+                formVersion = value.string
+            }
+        }
+        if formVersion == nil, let p = reportPeriodText.flatMap(PeriodText.year), p < 2021 { formVersion = "pre2021" }
+        makeLayouts(formVersion: formVersion ?? "2021", line: line)
+    }
+
+    private func startEnterprise(index: Int) throws(XMLFault) {
+        inEnterprise = true
+        enterpriseLine = stream.currentLine
+        enterprisePath = "/RDReport/Enterprise[\(index)]"
+        arena.removeAll(keepingCapacity: true)
+        cells.reset()
+        pendingProjects.removeAll(keepingCapacity: true)
+        currentProject = nil
+        projectSiblings = 0
+        duplicates.removeAll()
+        valueQuarantine.removeAll()
+        notes.removeAll()
+        raw.removeAll(keepingCapacity: true)
+        raw.append(contentsOf: "<Enterprise".utf8)
+        let line = Int32(enterpriseLine)
+        try stream.forEachAttribute { name, ns, value throws(XMLFault) in
+            appendRawAttribute(name, value)
+            guard ns == nil else { return }
+            for (attr, binding) in enterpriseAttributes where attr == name {
+                store(binding: binding, bytes: UnsafeBufferPointer(start: value, count: strlen(value)),
+                      unit: nil, line: line, into: &cells, project: nil)
+                return
+            }
+            noticeOnce("ea:\(name.string)", "Enterprise 的属性 \(name.string) 不属于 yingtong 格式，已忽略")
+        }
+        if stream.isEmptyElement {
+            raw.append(contentsOf: "/>".utf8)
+        } else {
+            raw.append(UInt8(ascii: ">"))
+        }
+    }
+
+    private func startProject() throws(XMLFault) {
+        projectSiblings += 1
+        var p = PendingProject(cells: PendingCells(width: projectLayout.bindings.count), line: stream.currentLine,
+                               lineEnd: stream.currentLine, path: "\(enterprisePath)/Project[\(projectSiblings)]",
+                               rawStart: raw.count, rawEnd: raw.count)
+        raw.append(contentsOf: "<Project".utf8)
+        let line = Int32(p.line)
+        let path = p.path
+        try stream.forEachAttribute { name, ns, value throws(XMLFault) in
+            appendRawAttribute(name, value)
+            guard ns == nil else { return }
+            for (attr, binding) in projectAttributes where attr == name {
+                store(binding: binding, bytes: UnsafeBufferPointer(start: value, count: strlen(value)),
+                      unit: nil, line: line, into: &p.cells, project: path)
+                return
+            }
+            noticeOnce("pa:\(name.string)", "Project 的属性 \(name.string) 不属于 yingtong 格式，已忽略")
+        }
+        if stream.isEmptyElement {
+            raw.append(contentsOf: "/>".utf8)
+            p.rawEnd = raw.count
+            pendingProjects.append(p)
+        } else {
+            raw.append(UInt8(ascii: ">"))
+            currentProject = p
+        }
+    }
+
+    private func endProject(line: Int) {
+        guard var p = currentProject else { return }
+        raw.append(contentsOf: "</Project>".utf8)
+        p.rawEnd = raw.count
+        p.lineEnd = max(line, p.line)
+        pendingProjects.append(p)
+        currentProject = nil
+    }
+
+    private func startLeaf(_ kind: Leaf) throws(XMLFault) {
+        leaf = kind
+        leafDepth = stream.depth
+        leafLine = stream.currentLine
+        leafLabel = nil
+        leafUnit = nil
+        leafRule = nil
+        text.removeAll(keepingCapacity: true)
+        raw.append(contentsOf: kind == .value ? "<Value".utf8 : "<Note".utf8)
+        try stream.forEachAttribute { name, ns, value throws(XMLFault) in
+            appendRawAttribute(name, value)
+            guard ns == nil else { return }
+            if kind == .value && name == aField { leafLabel = value.string }
+            else if kind == .value && name == aUnit { leafUnit = value.string }
+            else if kind == .note && name == aRule { leafRule = value.string }
+        }
+        raw.append(UInt8(ascii: ">"))
+        if stream.isEmptyElement { endLeaf(line: leafLine) }
+    }
+
+    private func endLeaf(line: Int) {
+        let kind = leaf
+        leaf = .none
+        appendEscaped(text, attribute: false)
+        raw.append(contentsOf: kind == .value ? "</Value>".utf8 : "</Note>".utf8)
+        let trimmed = trim(text)
+        if kind == .note {
+            let t = String(decoding: text[trimmed], as: UTF8.self)
+            if let rule = leafRule?.trimmingCharacters(in: .whitespaces), !rule.isEmpty {
+                notes.append((rule, t, leafLine))
+            } else {
+                noticeOnce("note-rule", "Note 缺少 rule 属性，说明无法对应到审核规则，已忽略（首次见于第 \(leafLine) 行）")
+            }
+            return
+        }
+        guard let label = leafLabel?.trimmingCharacters(in: .whitespaces), !label.isEmpty else {
+            valueQuarantine.append(valueEntry(field: nil, code: "E-XML-FIELD-MISSING",
+                                              message: "Value 元素缺少 field 属性，无法确定是哪个指标"))
+            return
+        }
+        let inProject = currentProject != nil
+        switch resolve(label, project: inProject) {
+        case .binding(let b):
+            let unit = leafUnit?.trimmingCharacters(in: .whitespaces)
+            text.withUnsafeBufferPointer { buf in
+                let slice = UnsafeBufferPointer(rebasing: buf[trimmed])
+                if inProject {
+                    let path = currentProject!.path
+                    store(binding: b, bytes: slice, unit: unit, line: Int32(leafLine), into: &currentProject!.cells,
+                          project: path)
+                } else {
+                    store(binding: b, bytes: slice, unit: unit, line: Int32(leafLine), into: &cells, project: nil)
+                }
+            }
+        case .unknown:
+            noticeOnce("field:\(label)", "未知字段 \(label)（首次见于第 \(leafLine) 行）已忽略；原文保留在记录的原始文本中")
+        case .ambiguous(let fields):
+            let list = fields.map { "\($0.code)（\($0.name)）" }.joined(separator: "、")
+            valueQuarantine.append(valueEntry(field: label, code: "E-XML-FIELD-AMBIGUOUS",
+                                              message: "字段名 \(label) 可指多个字段：\(list)，请改用字段代码"))
+        case .otherForm(let f):
+            let here = inProject ? "Project（107-1）" : "Enterprise（107-2）"
+            valueQuarantine.append(valueEntry(field: label, code: "E-XML-FIELD-FORM",
+                                              message: "字段 \(f.code)（\(f.name)）属于 \(f.form?.rawValue ?? "身份") 表，不能写在 \(here) 下"))
+        }
+    }
+
+    private func valueEntry(field: String?, code: String, message: String) -> QuarantineEntry {
+        let path = currentProject.map { "\($0.path)/Value" } ?? "\(enterprisePath)/Value"
+        return QuarantineEntry(sourceIndex: source.index, file: source.fileName, line: Int32(leafLine),
+                               lineEnd: Int32(leafLine), elementPath: path, field: field,
+                               raw: String(decoding: text, as: UTF8.self), code: code, messageZh: message)
+    }
+
+    private func store(binding: Int, bytes: UnsafeBufferPointer<UInt8>, unit: String?, line: Int32,
+                       into c: inout PendingCells, project: String?) {
+        if c.start[binding] >= 0 {
+            let layout = project == nil ? activityLayout! : projectLayout!
+            duplicates.append(Duplicate(field: layout.bindings[binding].field, firstLine: c.line[binding],
+                                        secondLine: line, inProject: project))
+            return
+        }
+        c.start[binding] = Int32(arena.count)
+        arena.append(contentsOf: bytes)
+        c.end[binding] = Int32(arena.count)
+        c.line[binding] = line
+        if let unit, !unit.isEmpty { c.units[binding] = unit }
+    }
+
+    private func endEnterprise(line: Int, into sink: inout some RecordSink) throws {
+        inEnterprise = false
+        raw.append(contentsOf: "</Enterprise>".utf8)
+        let start = max(enterpriseLine, lastAccountedLine + 1)
+        let end = max(line, start)
+        lastAccountedLine = end
+        // The report's period stands in for an Enterprise without one.
+        if cells.start[periodBinding] < 0, let p = reportPeriod {
+            cells.start[periodBinding] = Int32(arena.count)
+            arena.append(contentsOf: p)
+            cells.end[periodBinding] = Int32(arena.count)
+        }
+        for n in pendingNotices { sink.notice(n) }
+        pendingNotices.removeAll()
+        let rawText = String(decoding: raw, as: UTF8.self)
+
+        if let problem = rejection() {
+            try sink.quarantine(QuarantineEntry(
+                sourceIndex: source.index, file: source.fileName, line: Int32(start), lineEnd: Int32(end),
+                elementPath: enterprisePath, raw: rawText, code: problem.code, messageZh: problem.message))
+            account.quarantinedRecords += 1
+            account.quarantinedLines += end - start + 1
+            return
+        }
+
+        enterpriseCount += 1
+        account.records += 1
+        account.recordLines += end - start + 1
+        let width = activityLayout.bindings.count
+        var row: [ArraySlice<UInt8>?] = Array(repeating: nil, count: width)
+        for b in 0..<width where cells.start[b] >= 0 {
+            row[b] = arena[Int(cells.start[b])..<Int(cells.end[b])]
+        }
+        let rowIndex = activity.count
+        for (b, u) in cells.units { activity.cellUnits[rowIndex * width + b] = u }
+        activity.append(cells: row, provenance: Provenance(
+            sourceIndex: source.index, line: Int32(start), lineEnd: Int32(end), byteOffset: -1,
+            elementPath: enterprisePath), rawText: rawText)
+
+        let pw = projectLayout.bindings.count
+        for p in pendingProjects {
+            var prow: [ArraySlice<UInt8>?] = Array(repeating: nil, count: pw)
+            for b in 0..<identityCount where cells.start[b] >= 0 {
+                prow[b] = arena[Int(cells.start[b])..<Int(cells.end[b])]
+            }
+            for b in identityCount..<pw where p.cells.start[b] >= 0 {
+                prow[b] = arena[Int(p.cells.start[b])..<Int(p.cells.end[b])]
+            }
+            let r = projects.count
+            for (b, u) in p.cells.units { projects.cellUnits[r * pw + b] = u }
+            projects.append(cells: prow, provenance: Provenance(
+                sourceIndex: source.index, line: Int32(p.line), lineEnd: Int32(p.lineEnd), byteOffset: -1,
+                elementPath: p.path), rawText: String(decoding: raw[p.rawStart..<p.rawEnd], as: UTF8.self))
+        }
+        for q in valueQuarantine { try sink.quarantine(q) }
+        if !notes.isEmpty {
+            let uscc = USCC.normalize(cellString(usccBinding) ?? "")
+            let period = cellString(periodBinding).flatMap(PeriodText.year) ?? 0
+            for n in notes {
+                try sink.explanation(Explanation(uscc: uscc, period: period, rule: n.rule, text: n.text,
+                                                 sourceIndex: source.index, line: Int32(n.line)))
+            }
+        }
+        try flush(into: &sink, force: false)
+    }
+
+    private func cellString(_ b: Int) -> String? {
+        guard cells.start[b] >= 0 else { return nil }
+        return String(decoding: arena[Int(cells.start[b])..<Int(cells.end[b])], as: UTF8.self)
+    }
+
+    /// Why the current Enterprise cannot become a record, if it cannot.
+    private func rejection() -> (code: String, message: String)? {
+        if let d = duplicates.first {
+            let more = duplicates.count > 1 ? "（另有 \(duplicates.count - 1) 处重复）" : ""
+            let whereZh = d.inProject.map { "项目 \($0) 中" } ?? "企业中"
+            return ("E-XML-DUPLICATE-FIELD",
+                    "同一\(whereZh)字段 \(d.field.code)（\(d.field.name)）出现两次（第 \(d.firstLine) 行与第 \(d.secondLine) 行），无法确定应取哪个值，整个企业隔离\(more)")
+        }
+        let usccRaw = cellString(usccBinding)?.trimmingCharacters(in: .whitespaces) ?? ""
+        if usccRaw.isEmpty {
+            return ("E-ID-USCC-MISSING", "企业缺少统一社会信用代码（uscc 属性），无法确定是哪家企业，整个企业隔离")
+        }
+        if usccRaw.range(of: #"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$"#, options: .regularExpression) != nil {
+            return ("E-ID-USCC-SCIENTIFIC", "统一社会信用代码 \(usccRaw) 是科学计数法，原值已被表格软件破坏，整个企业隔离")
+        }
+        let uscc = USCC.normalize(usccRaw)
+        if let p = USCC.problem(uscc), p == .length || p == .charset {
+            return ("E-ID-USCC", "统一社会信用代码 \(usccRaw) \(p.rawValue)，无法作为企业标识，整个企业隔离")
+        }
+        guard let periodText = cellString(periodBinding), !periodText.trimmingCharacters(in: .whitespaces).isEmpty else {
+            return ("E-ID-PERIOD-MISSING", "企业 \(uscc) 没有报告期（Enterprise 与 RDReport 均无 period 属性），整个企业隔离")
+        }
+        if PeriodText.year(periodText) == nil {
+            return ("E-ID-PERIOD", "企业 \(uscc) 的报告期 \(periodText) 不是有效年份，整个企业隔离")
+        }
+        if let region = cellString(regionBinding) {
+            let r = HeaderText.halfWidth(region).trimmingCharacters(in: .whitespaces)
+            if !r.isEmpty && !RegionCode.isWellFormed(r) {
+                return ("E-ID-REGION", "企业 \(uscc) 的行政区划代码 \(region) 不是6位有效代码，整个企业隔离")
+            }
+        }
+        return nil
+    }
+
+    private func flush(into sink: inout some RecordSink, force: Bool) throws {
+        for n in pendingNotices { sink.notice(n) }
+        pendingNotices.removeAll()
+        if activity.count >= batchSize || (force && activity.count > 0) {
+            try sink.accept(activity)
+            activity = RawBatch(source: source, layout: activityLayout)
+        }
+        if projects.count >= batchSize || (force && projects.count > 0) {
+            try sink.accept(projects)
+            projects = RawBatch(source: source, layout: projectLayout)
+        }
+    }
+
+    // MARK: Raw text
+
+    private func appendRawAttribute(_ name: UnsafePointer<UInt8>, _ value: UnsafePointer<UInt8>) {
+        raw.append(UInt8(ascii: " "))
+        raw.append(contentsOf: UnsafeBufferPointer(start: name, count: strlen(name)))
+        raw.append(contentsOf: "=\"".utf8)
+        appendEscaped(UnsafeBufferPointer(start: value, count: strlen(value)), attribute: true)
+        raw.append(UInt8(ascii: "\""))
+    }
+
+    private func appendEscaped(_ bytes: some Sequence<UInt8>, attribute: Bool) {
+        for c in bytes {
+            switch c {
+            case UInt8(ascii: "&"): raw.append(contentsOf: "&amp;".utf8)
+            case UInt8(ascii: "<"): raw.append(contentsOf: "&lt;".utf8)
+            case UInt8(ascii: ">"): raw.append(contentsOf: "&gt;".utf8)
+            case UInt8(ascii: "\"") where attribute: raw.append(contentsOf: "&quot;".utf8)
+            default: raw.append(c)
+            }
+        }
+    }
+
+    private func trim(_ b: [UInt8]) -> Range<Int> {
+        var s = 0, e = b.count
+        while s < e, b[s] == 0x20 || b[s] == 0x09 || b[s] == 0x0A || b[s] == 0x0D { s += 1 }
+        while e > s, b[e - 1] == 0x20 || b[e - 1] == 0x09 || b[e - 1] == 0x0A || b[e - 1] == 0x0D { e -= 1 }
+        return s..<e
+    }
+}
