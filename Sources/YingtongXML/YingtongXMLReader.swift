@@ -542,9 +542,8 @@ private final class SchemaEngine {
         }
         for n in pendingNotices { sink.notice(n) }
         pendingNotices.removeAll()
-        let rawText = String(decoding: raw, as: UTF8.self)
-
         if let problem = rejection() {
+            let rawText = String(decoding: raw, as: UTF8.self)
             try sink.quarantine(QuarantineEntry(
                 sourceIndex: source.index, file: source.fileName, line: Int32(start), lineEnd: Int32(end),
                 elementPath: enterprisePath, raw: rawText, code: problem.code, messageZh: problem.message))
@@ -557,30 +556,35 @@ private final class SchemaEngine {
         account.records += 1
         account.recordLines += end - start + 1
         let width = activityLayout.bindings.count
-        var row: [ArraySlice<UInt8>?] = Array(repeating: nil, count: width)
-        for b in 0..<width where cells.start[b] >= 0 {
-            row[b] = arena[Int(cells.start[b])..<Int(cells.end[b])]
-        }
         let rowIndex = activity.count
         for (b, u) in cells.units { activity.cellUnits[rowIndex * width + b] = u }
-        activity.append(cells: row, provenance: Provenance(
-            sourceIndex: source.index, line: Int32(start), lineEnd: Int32(end), byteOffset: -1,
-            elementPath: enterprisePath), rawText: rawText)
+        arena.withUnsafeBufferPointer { a in
+            for b in 0..<width {
+                if cells.start[b] >= 0 {
+                    activity.appendCell(UnsafeBufferPointer(rebasing: a[Int(cells.start[b])..<Int(cells.end[b])]))
+                } else {
+                    activity.appendAbsentCell()
+                }
+            }
+        }
+        activity.endRecord(provenance: Provenance(sourceIndex: source.index, line: Int32(start), lineEnd: Int32(end),
+                                                  byteOffset: -1, elementPath: enterprisePath), raw: raw)
 
         let pw = projectLayout.bindings.count
         for p in pendingProjects {
-            var prow: [ArraySlice<UInt8>?] = Array(repeating: nil, count: pw)
-            for b in 0..<identityCount where cells.start[b] >= 0 {
-                prow[b] = arena[Int(cells.start[b])..<Int(cells.end[b])]
-            }
-            for b in identityCount..<pw where p.cells.start[b] >= 0 {
-                prow[b] = arena[Int(p.cells.start[b])..<Int(p.cells.end[b])]
-            }
             let r = projects.count
             for (b, u) in p.cells.units { projects.cellUnits[r * pw + b] = u }
-            projects.append(cells: prow, provenance: Provenance(
-                sourceIndex: source.index, line: Int32(p.line), lineEnd: Int32(p.lineEnd), byteOffset: -1,
-                elementPath: p.path), rawText: String(decoding: raw[p.rawStart..<p.rawEnd], as: UTF8.self))
+            arena.withUnsafeBufferPointer { a in
+                for b in 0..<pw {
+                    // Identity comes from the Enterprise, the rest from the Project.
+                    let (s, e) = b < identityCount ? (cells.start[b], cells.end[b]) : (p.cells.start[b], p.cells.end[b])
+                    if s >= 0 { projects.appendCell(UnsafeBufferPointer(rebasing: a[Int(s)..<Int(e)])) }
+                    else { projects.appendAbsentCell() }
+                }
+            }
+            projects.endRecord(provenance: Provenance(sourceIndex: source.index, line: Int32(p.line),
+                                                      lineEnd: Int32(p.lineEnd), byteOffset: -1, elementPath: p.path),
+                               raw: raw[p.rawStart..<p.rawEnd])
         }
         for q in valueQuarantine { try sink.quarantine(q) }
         if !notes.isEmpty {
@@ -633,14 +637,17 @@ private final class SchemaEngine {
         return nil
     }
 
+    static let byteBudget = 32 << 20
+
     private func flush(into sink: inout some RecordSink, force: Bool) throws {
         for n in pendingNotices { sink.notice(n) }
         pendingNotices.removeAll()
-        if activity.count >= batchSize || (force && activity.count > 0) {
+        // A byte budget too: a few enterprises with huge notes must not hold memory hostage to the record count.
+        if activity.count >= batchSize || activity.byteSize > Self.byteBudget || (force && activity.count > 0) {
             try sink.accept(activity)
             activity = RawBatch(source: source, layout: activityLayout)
         }
-        if projects.count >= batchSize || (force && projects.count > 0) {
+        if projects.count >= batchSize || projects.byteSize > Self.byteBudget || (force && projects.count > 0) {
             try sink.accept(projects)
             projects = RawBatch(source: source, layout: projectLayout)
         }
