@@ -47,7 +47,7 @@ public struct SDMXMapping: Sendable {
         case .success(let u): unit = u ?? defaults["unit"]
         case .failure(let p): return .failure(p)
         }
-        var value = obs.value?.trimmingCharacters(in: .whitespaces)
+        var value = obs.value.map(trimSpaces)
         if value == "NaN" || value == "" { value = nil }
         return .success(MacroRow(regionCode: region, period: period, indicator: indicatorCodes[code] ?? code,
                                  value: value, unit: unit))
@@ -55,7 +55,7 @@ public struct SDMXMapping: Sendable {
 
     func unit(measure: String?, multiplier: String?) -> Result<String?, MappingProblem> {
         let mult: Int
-        if let m = multiplier?.trimmingCharacters(in: .whitespaces), !m.isEmpty {
+        if let m = multiplier.map(trimSpaces), !m.isEmpty {
             guard let n = Int(m) else {
                 return .failure(MappingProblem(code: "E-SDMX-UNIT", messageZh: "\(unitMultiplierAttribute)=\(m) 不是整数"))
             }
@@ -63,7 +63,7 @@ public struct SDMXMapping: Sendable {
         } else {
             mult = 0
         }
-        guard let measure = measure?.trimmingCharacters(in: .whitespaces), !measure.isEmpty else {
+        guard let measure = measure.map(trimSpaces), !measure.isEmpty else {
             if mult == 0 { return .success(nil) }
             return .failure(MappingProblem(code: "E-SDMX-UNIT",
                                            messageZh: "有 \(unitMultiplierAttribute)=\(mult) 却没有 \(unitMeasureAttribute)，无法确定计量单位"))

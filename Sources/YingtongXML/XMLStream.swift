@@ -170,7 +170,7 @@ final class XMLStream {
     }
 
     private func doctypeFault() -> XMLFault {
-        let line = nodeLine
+        let line = doctypeLine() ?? nodeLine
         var declaresEntities = false
         var external: String?
         if let node = xmlTextReaderCurrentNode(reader), node.pointee.type == XML_DTD_NODE {
@@ -192,19 +192,36 @@ final class XMLStream {
                         messageZh: "文档含有文档类型声明（DOCTYPE）：yingtong 的输入不使用 DTD，文档被拒绝", parserMessage: nil)
     }
 
+    /// libxml2 gives a DTD node no line; the declaration sits in the prolog, so the file's first bytes tell.
+    private func doctypeLine() -> Int? {
+        guard let fh = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? fh.close() }
+        guard let head = try? fh.read(upToCount: 1 << 16) else { return nil }
+        let bytes = [UInt8](head)
+        let needle = Array("<!DOCTYPE".utf8)
+        guard bytes.count >= needle.count else { return nil }
+        for i in 0...(bytes.count - needle.count) where bytes[i] == needle[0] && Array(bytes[i..<i + needle.count]) == needle {
+            return 1 + bytes[..<i].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        }
+        return nil
+    }
+
     /// The line of libxml2's parser, which reads ahead of the node by up to a chunk (512 bytes).
-    var parserLine: Int { Int(xmlTextReaderGetParserLineNumber(reader)) }
+    var parserLine: Int { Int(xmlTextReaderGetParserLineNumber(reader)) + lineOffset }
+
+    /// Added to every line: a re-read fragment of a file reports the file's lines.
+    var lineOffset = 0
 
     /// The line libxml2 stamped on the current node (for an element: where its start tag ends).
     var nodeLine: Int {
         guard let node = xmlTextReaderCurrentNode(reader) else { return parserLine }
         let l = xmlGetLineNo(node)
-        return l > 0 && l < 65535 ? l : parserLine
+        return l > 0 && l < 65535 ? l + lineOffset : parserLine
     }
 
     /// The best line for the current node: where its tag starts when indentation precedes it (exact at any line
     /// count), else libxml2's line for the node.
-    var currentLine: Int { whitespaceJustBefore ? whitespaceLine : nodeLine }
+    var currentLine: Int { whitespaceJustBefore ? whitespaceLine + lineOffset : nodeLine }
 
     /// The current text node's value (valid until the next `next()`).
     var value: UnsafePointer<UInt8>? { xmlTextReaderConstValue(reader) }

@@ -104,13 +104,14 @@ private struct Duplicate {
 private final class SchemaEngine {
     let source: SourceFile
     let dictionary: FieldDictionary
-    let stream: XMLStream
+    var stream: XMLStream
     let batchSize: Int
 
     // Interned names (pointer comparison).
-    let nsYingtong: UnsafePointer<UInt8>
-    let nRDReport, nEnterprise, nValue, nProject, nNote: UnsafePointer<UInt8>
-    let aField, aUnit, aRule, aPeriod, aFormVersion: UnsafePointer<UInt8>
+    // Interned names (pointer comparison); each stream has its own dictionary, so they follow `stream`.
+    var nsYingtong: UnsafePointer<UInt8>!
+    var nRDReport, nEnterprise, nValue, nProject, nNote: UnsafePointer<UInt8>!
+    var aField, aUnit, aRule, aPeriod, aFormVersion: UnsafePointer<UInt8>!
     /// Enterprise attribute → identity binding (the same position in both layouts).
     var enterpriseAttributes: [(UnsafePointer<UInt8>, Int)] = []
     /// Project attribute → project-layout binding.
@@ -134,6 +135,8 @@ private final class SchemaEngine {
     var reportPeriodText: String?
     var enterpriseCount = 0
     var lastAccountedLine = 0
+    var siblingEnterprises = 0
+    var rootLine = 0
     var noticed: Set<String> = []
 
     // Current Enterprise.
@@ -165,6 +168,11 @@ private final class SchemaEngine {
         self.dictionary = dictionary
         self.stream = stream
         self.batchSize = batchSize
+        cells = PendingCells(width: 0)
+        intern()
+    }
+
+    func intern() {
         nsYingtong = stream.interned(YingtongXMLReader.namespace)
         nRDReport = stream.interned("RDReport")
         nEnterprise = stream.interned("Enterprise")
@@ -176,8 +184,11 @@ private final class SchemaEngine {
         aRule = stream.interned("rule")
         aPeriod = stream.interned("period")
         aFormVersion = stream.interned("formVersion")
-        cells = PendingCells(width: 0)
+        enterpriseAttributes = enterpriseAttributeNames.map { (stream.interned($0.0), $0.1) }
+        projectAttributes = projectAttributeNames.map { (stream.interned($0.0), $0.1) }
     }
+    var enterpriseAttributeNames: [(String, Int)] = []
+    var projectAttributeNames: [(String, Int)] = []
 
     // MARK: Layouts
 
@@ -206,14 +217,15 @@ private final class SchemaEngine {
             ("industryCode", "industry_code"), ("period", "period"), ("submittedAt", "submitted_at"),
             ("submitted_at", "submitted_at"),
         ]
-        enterpriseAttributes = idAttr.compactMap { a, code in activityIndex[code].map { (stream.interned(a), $0) } }
+        enterpriseAttributeNames = idAttr.compactMap { a, code in activityIndex[code].map { (a, $0) } }
         let projAttr: [(String, String)] = [
             ("name", "project_name"), ("project_name", "project_name"), ("source", "source"), ("mode", "mode"),
             ("resultForm", "result_form"), ("result_form", "result_form"), ("target", "target"),
             ("start", "start_ym"), ("start_ym", "start_ym"), ("end", "end_ym"), ("end_ym", "end_ym"),
             ("stage", "stage"),
         ]
-        projectAttributes = projAttr.compactMap { a, code in projectIndex[code].map { (stream.interned(a), $0) } }
+        projectAttributeNames = projAttr.compactMap { a, code in projectIndex[code].map { (a, $0) } }
+        intern()
         activity = RawBatch(source: source, layout: activityLayout)
         projects = RawBatch(source: source, layout: projectLayout)
         cells = PendingCells(width: activityLayout.bindings.count)
@@ -247,6 +259,15 @@ private final class SchemaEngine {
         account.physicalLines = count.lines
         account.bytes = count.bytes
         account.encoding = stream.documentEncoding ?? "UTF-8"
+        var partialPath = inEnterprise ? enterprisePath : nil
+        var partialRaw = inEnterprise ? String(decoding: raw, as: UTF8.self) : ""
+        if let fault, fault.line > lastAccountedLine + 1, !(activityLayout == nil && fault.code == "E-XML-DTD") {
+            if try recoverBeforeFault(fault, into: &sink) {
+                partialPath = "/RDReport/Enterprise[\(siblingEnterprises + 1)]"
+                partialRaw = ""
+                inEnterprise = false
+            }
+        }
         if activityLayout != nil {
             try flush(into: &sink, force: true)
         }
@@ -258,8 +279,7 @@ private final class SchemaEngine {
             let message = "\(fault.messageZh)（出错位置：\(where_)）。自第 \(start) 行至文件末尾（第 \(end) 行）的内容整体隔离；\(kept)。"
             try sink.quarantine(QuarantineEntry(
                 sourceIndex: source.index, file: source.fileName, line: Int32(start), lineEnd: Int32(end),
-                elementPath: inEnterprise ? enterprisePath : nil,
-                raw: inEnterprise ? String(decoding: raw, as: UTF8.self) : "",
+                elementPath: partialPath, raw: partialRaw,
                 code: fault.code, messageZh: message))
             account.quarantinedRecords += 1
             account.quarantinedLines += end - start + 1
@@ -269,9 +289,76 @@ private final class SchemaEngine {
         return account
     }
 
+    /// libxml2's reader parses ahead in 512-byte chunks and, on a fault, drops the nodes it parsed but has not
+    /// handed out yet: the last complete Enterprises before the fault would be lost. They are re-read from the
+    /// file's bytes — from the line after the last one accounted for to the last `</Enterprise>` before the
+    /// faulty line — wrapped in a root element, with line numbers shifted back to the file's. Returns whether
+    /// anything was re-read. UTF-16 files and prefixed element names are not re-read (the rest stays one block).
+    private func recoverBeforeFault(_ fault: XMLFault, into sink: inout some RecordSink) throws -> Bool {
+        guard let head = FileHandle(forReadingAtPath: source.path).flatMap({ try? $0.read(upToCount: 2) }),
+              head.count == 2, head[0] != 0 && head[1] != 0, !(head[0] == 0xFF && head[1] == 0xFE),
+              !(head[0] == 0xFE && head[1] == 0xFF) else { return false }
+        let fromByteZero = activityLayout == nil
+        let fromLine = fromByteZero ? 1 : max(lastAccountedLine, rootLine) + 1
+        guard fromLine < fault.line, var window = Self.lines(of: source.path, from: fromLine, to: fault.line,
+                                                             maxBytes: 16 << 20) else { return false }
+        let closer = Array("</Enterprise>".utf8)
+        guard window.count >= closer.count,
+              let cut = stride(from: window.count - closer.count, through: 0, by: -1).first(where: {
+                  window[$0] == closer[0] && Array(window[$0..<$0 + closer.count]) == closer
+              }) else { return false }
+        window.removeSubrange((cut + closer.count)...)
+        var doc: [UInt8] = []
+        if !fromByteZero {
+            let enc = stream.documentEncoding ?? "UTF-8"
+            doc += Array("<?xml version=\"1.0\" encoding=\"\(enc)\"?><RDReport xmlns=\"\(YingtongXMLReader.namespace)\">".utf8)
+        }
+        doc += window
+        doc += Array("\n</RDReport>\n".utf8)
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("yingtong-xml-tail-\(UUID().uuidString).xml")
+        guard FileManager.default.createFile(atPath: tmp.path, contents: Data(doc)) else { return false }
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let main = stream
+        defer { stream = main; intern() }
+        do {
+            stream = try XMLStream(path: tmp.path, encoding: nil, limits: main.limits)
+        } catch {
+            return false
+        }
+        intern()
+        stream.lineOffset = fromLine - 1
+        let before = enterpriseCount + Int(account.quarantinedRecords)
+        inEnterprise = false
+        leaf = .none
+        unknownDepth = 0
+        do { try loop(into: &sink) } catch is XMLFault {}
+        inEnterprise = false
+        return enterpriseCount + Int(account.quarantinedRecords) > before
+    }
+
+    /// The raw bytes of lines `from` ..< `to` (1-based), or nil when they exceed `maxBytes`.
+    static func lines(of path: String, from: Int, to: Int, maxBytes: Int) -> [UInt8]? {
+        guard let fh = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? fh.close() }
+        var line = 1
+        var out: [UInt8] = []
+        while let chunk = try? fh.read(upToCount: 1 << 20), !chunk.isEmpty {
+            for b in chunk {
+                if line >= from && line < to {
+                    out.append(b)
+                    if out.count > maxBytes { return nil }
+                }
+                if b == 0x0A {
+                    line += 1
+                    if line >= to { return out }
+                }
+            }
+        }
+        return out
+    }
+
     private func loop(into sink: inout some RecordSink) throws {
         var rootSeen = false
-        var siblingEnterprises = 0
         while let kind = try stream.next() {
             if unknownDepth > 0 {
                 // Inside markup we do not know: only its end matters (the parser still checks it is well-formed).
@@ -288,7 +375,8 @@ private final class SchemaEngine {
                         throw YingtongError("E-XML-SCHEMA", "文件 \(source.fileName) 的根元素是 \(name.string)，不是 yingtong 报表格式（\(YingtongXMLReader.namespace) 的 RDReport）")
                     }
                     rootSeen = true
-                    try startReport()
+                    if activityLayout == nil { try startReport() }
+                    rootLine = stream.nodeLine
                     continue
                 }
                 if leaf != .none {
@@ -304,6 +392,7 @@ private final class SchemaEngine {
                 if depth == 2 && name == nEnterprise {
                     siblingEnterprises += 1
                     try startEnterprise(index: siblingEnterprises)
+                    if stream.isEmptyElement { try endEnterprise(line: enterpriseLine, into: &sink) }
                 } else if inEnterprise && depth == 3 && name == nValue {
                     try startLeaf(.value)
                 } else if inEnterprise && depth == 3 && name == nNote {
@@ -467,14 +556,14 @@ private final class SchemaEngine {
         let trimmed = trim(text)
         if kind == .note {
             let t = String(decoding: text[trimmed], as: UTF8.self)
-            if let rule = leafRule?.trimmingCharacters(in: .whitespaces), !rule.isEmpty {
+            if let rule = leafRule.map(trimSpaces), !rule.isEmpty {
                 notes.append((rule, t, leafLine))
             } else {
                 noticeOnce("note-rule", "Note 缺少 rule 属性，说明无法对应到审核规则，已忽略（首次见于第 \(leafLine) 行）")
             }
             return
         }
-        guard let label = leafLabel?.trimmingCharacters(in: .whitespaces), !label.isEmpty else {
+        guard let label = leafLabel.map(trimSpaces), !label.isEmpty else {
             valueQuarantine.append(valueEntry(field: nil, code: "E-XML-FIELD-MISSING",
                                               message: "Value 元素缺少 field 属性，无法确定是哪个指标"))
             return
@@ -482,7 +571,7 @@ private final class SchemaEngine {
         let inProject = currentProject != nil
         switch resolve(label, project: inProject) {
         case .binding(let b):
-            let unit = leafUnit?.trimmingCharacters(in: .whitespaces)
+            let unit = leafUnit.map(trimSpaces)
             text.withUnsafeBufferPointer { buf in
                 let slice = UnsafeBufferPointer(rebasing: buf[trimmed])
                 if inProject {
@@ -611,25 +700,27 @@ private final class SchemaEngine {
             return ("E-XML-DUPLICATE-FIELD",
                     "同一\(whereZh)字段 \(d.field.code)（\(d.field.name)）出现两次（第 \(d.firstLine) 行与第 \(d.secondLine) 行），无法确定应取哪个值，整个企业隔离\(more)")
         }
-        let usccRaw = cellString(usccBinding)?.trimmingCharacters(in: .whitespaces) ?? ""
+        let usccRaw = trimSpaces(cellString(usccBinding) ?? "")
         if usccRaw.isEmpty {
             return ("E-ID-USCC-MISSING", "企业缺少统一社会信用代码（uscc 属性），无法确定是哪家企业，整个企业隔离")
         }
-        if usccRaw.range(of: #"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$"#, options: .regularExpression) != nil {
-            return ("E-ID-USCC-SCIENTIFIC", "统一社会信用代码 \(usccRaw) 是科学计数法，原值已被表格软件破坏，整个企业隔离")
-        }
-        let uscc = USCC.normalize(usccRaw)
-        if let p = USCC.problem(uscc), p == .length || p == .charset {
+        // The common case — 18 plain code characters — skips normalization and the regular expression.
+        let plain = usccRaw.utf8.count == 18 && usccRaw.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }
+        let uscc = plain ? usccRaw : USCC.normalize(usccRaw)
+        if !plain, let p = USCC.problem(uscc), p == .length || p == .charset {
+            if usccRaw.range(of: #"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$"#, options: .regularExpression) != nil {
+                return ("E-ID-USCC-SCIENTIFIC", "统一社会信用代码 \(usccRaw) 是科学计数法，原值已被表格软件破坏，整个企业隔离")
+            }
             return ("E-ID-USCC", "统一社会信用代码 \(usccRaw) \(p.rawValue)，无法作为企业标识，整个企业隔离")
         }
-        guard let periodText = cellString(periodBinding), !periodText.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard let periodText = cellString(periodBinding), !trimSpaces(periodText).isEmpty else {
             return ("E-ID-PERIOD-MISSING", "企业 \(uscc) 没有报告期（Enterprise 与 RDReport 均无 period 属性），整个企业隔离")
         }
         if PeriodText.year(periodText) == nil {
             return ("E-ID-PERIOD", "企业 \(uscc) 的报告期 \(periodText) 不是有效年份，整个企业隔离")
         }
         if let region = cellString(regionBinding) {
-            let r = HeaderText.halfWidth(region).trimmingCharacters(in: .whitespaces)
+            let r = trimSpaces(HeaderText.halfWidth(region))
             if !r.isEmpty && !RegionCode.isWellFormed(r) {
                 return ("E-ID-REGION", "企业 \(uscc) 的行政区划代码 \(region) 不是6位有效代码，整个企业隔离")
             }
@@ -681,4 +772,19 @@ private final class SchemaEngine {
         while e > s, b[e - 1] == 0x20 || b[e - 1] == 0x09 || b[e - 1] == 0x0A || b[e - 1] == 0x0D { e -= 1 }
         return s..<e
     }
+}
+
+/// Foundation's trimming goes through NSString and dominated the profile; almost every label, unit and code
+/// has nothing to trim, which the first and last byte tell.
+@inline(__always)
+func trimSpaces(_ s: String) -> String {
+    let u = s.utf8
+    guard let f = u.first, let l = u.last else { return s }
+    if (0x21...0x7E).contains(f) && (0x21...0x7E).contains(l) { return s }
+    if f >= 0xE4 && f <= 0xE9 && l >= 0x80 && (0x21...0x7E).contains(l) == false {
+        // CJK ideographs start with E4–E9; a trailing byte ≥ 0x80 is the end of a multi-byte character.
+        let scalars = s.unicodeScalars
+        if let last = scalars.last, !last.properties.isWhitespace { return s }
+    }
+    return s.trimmingCharacters(in: .whitespaces)
 }

@@ -9,7 +9,8 @@ import YingtongModel
 @Suite("hostile XML")
 struct HostileXMLTests {
     @Test(arguments: [
-        ("billion_laughs", "E-XML-ENTITY", 2),
+        // libxml2 finds the entity loop where the laughs are referenced, before it hands out the DOCTYPE.
+        ("billion_laughs", "E-XML-ENTITY", 15),
         ("xxe_local_file", "E-XML-ENTITY", 2),
         ("external_dtd", "E-XML-DTD", 2),
         ("external_dtd_http", "E-XML-DTD", 2),

@@ -86,6 +86,6 @@ func encode(_ text: String, as encoding: String) throws -> Data {
 
 func peakRSSKilobytes() -> Int {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
     return usage.ru_maxrss
 }
