@@ -262,11 +262,19 @@ private final class SchemaEngine {
         var partialPath = inEnterprise ? enterprisePath : nil
         var partialRaw = inEnterprise ? String(decoding: raw, as: UTF8.self) : ""
         if let fault, fault.line > lastAccountedLine + 1, !(activityLayout == nil && fault.code == "E-XML-DTD") {
+            // The Enterprise the reader was in is re-read (or stays the partial one): count it once.
+            let counted = siblingEnterprises
+            if inEnterprise { siblingEnterprises -= 1 }
             if try recoverBeforeFault(fault, into: &sink) {
                 partialPath = "/RDReport/Enterprise[\(siblingEnterprises + 1)]"
                 partialRaw = ""
                 inEnterprise = false
+            } else {
+                siblingEnterprises = counted
             }
+        }
+        if fault != nil && partialPath == nil && activityLayout != nil {
+            partialPath = "/RDReport/Enterprise[\(siblingEnterprises + 1)]"
         }
         if activityLayout != nil {
             try flush(into: &sink, force: true)

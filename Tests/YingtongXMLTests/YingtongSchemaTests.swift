@@ -271,3 +271,31 @@ struct YingtongSchemaTests {
         #expect(throws: YingtongError.self) { try readYingtong("/nonexistent/yingtong.xml") }
     }
 }
+
+@Suite("yingtong XML faults in the middle of a bureau file")
+struct MalformedMiddleTests {
+    @Test(arguments: ["UTF-8", "GB18030"])
+    func errorInsideOneEnterpriseKeepsAllBeforeIt(encoding: String) throws {
+        let full = FileManager.default.temporaryDirectory.appendingPathComponent("mid-\(UUID().uuidString).xml")
+        try BureauXMLWriter.write(enterprises: 300, seed: 21, to: full, encoding: "UTF-8")
+        var lines = String(decoding: try Data(contentsOf: full), as: UTF8.self).components(separatedBy: "\n")
+        let starts = lines.indices.filter { lines[$0].hasPrefix("  <Enterprise ") }
+        let target = starts[199]
+        // An unquoted attribute value: not well-formed, two lines into the 200th enterprise.
+        lines.insert("    <Value field=rd_exp_total>1</Value>", at: target + 3)
+        let text = lines.joined(separator: "\n").replacingOccurrences(of: "encoding=\"UTF-8\"", with: "encoding=\"\(encoding)\"")
+        let path = try temporaryFile("mid.xml", try encode(text, as: encoding))
+        let (sink, account) = try readYingtong(path, batchSize: 100)
+        #expect(account.records == 199)
+        #expect(sink.rows(of: .activity).count == 199)
+        let q = try #require(sink.quarantined.first)
+        #expect(sink.quarantined.count == 1)
+        #expect(q.code == "E-XML-MALFORMED")
+        #expect(q.line == Int32(target + 1), "the block starts where the broken enterprise starts")
+        #expect(q.messageZh.contains("第 \(target + 4) 行"), "\(q.messageZh)")
+        #expect(q.elementPath == "/RDReport/Enterprise[200]")
+        #expect(sink.provenance(of: .activity).last?.elementPath == "/RDReport/Enterprise[199]")
+        #expect(sink.provenance(of: .activity).last.map { Int($0.lineEnd) } == target)
+        #expect(account.balanced)
+    }
+}
