@@ -31,7 +31,15 @@ struct LineCount {
                     }
                 }
                 if unitSize == 1 {
-                    for c in b where c == 0x0A { newlines += 1 }
+                    // memchr is vectorized; a byte loop here cost as much as a tenth of the parse.
+                    var p = UnsafeRawPointer(b.baseAddress!)
+                    var left = b.count
+                    while left > 0, let hit = memchr(p, 0x0A, left) {
+                        newlines += 1
+                        let next = UnsafeRawPointer(hit) + 1
+                        left -= next - p
+                        p = next
+                    }
                     if let last = b.last { lastUnitWasNewline = last == 0x0A }
                     return
                 }

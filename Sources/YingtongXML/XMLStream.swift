@@ -64,13 +64,13 @@ final class XMLStream {
     /// Line of the last whitespace-only text node and whether it came just before the current node. libxml2
     /// stamps a text node with the line of the `<` that ends it, which is exactly the line where the next tag
     /// starts — more precise than an element's own line (the line its start tag *ends*, capped at 65535).
-    private var whitespaceLine = 0
-    private var whitespaceJustBefore = false
-    private(set) var kind: XMLNodeKind = .whitespace
-    private(set) var depth = 0
-    private(set) var isEmptyElement = false
-    private(set) var localName: UnsafePointer<UInt8>?
-    private(set) var namespaceURI: UnsafePointer<UInt8>?
+    @exclusivity(unchecked) private var whitespaceLine = 0
+    @exclusivity(unchecked) private var whitespaceJustBefore = false
+    @exclusivity(unchecked) private(set) var kind: XMLNodeKind = .whitespace
+    @exclusivity(unchecked) private(set) var depth = 0
+    @exclusivity(unchecked) private(set) var isEmptyElement = false
+    @exclusivity(unchecked) private(set) var localName: UnsafePointer<UInt8>?
+    @exclusivity(unchecked) private(set) var namespaceURI: UnsafePointer<UInt8>?
 
     private static let initialized: Bool = {
         xmlInitParser()
