@@ -23,7 +23,7 @@ struct ByteInterner {
         while true {
             let e = Int(slots[slot])
             if e < 0 { break }
-            if hashes[e] == h && keys[e].count == n && keys[e].withUnsafeBufferPointer({ memcmp($0.baseAddress!, p, n) == 0 }) {
+            if hashes[e] == h && keys[e].count == n && (n == 0 || keys[e].withUnsafeBufferPointer({ memcmp($0.baseAddress!, p, n) == 0 })) {
                 return e
             }
             slot = (slot + 1) & (Self.capacity - 1)

@@ -395,3 +395,37 @@ public final class SDMXObservationReader {
         return o
     }
 }
+
+extension SDMXObservation {
+    /// The observation as one JSON line for `yingtong read`: dimensions in document order, attributes sorted.
+    ///
+    /// ```
+    /// {"kind":"record","dimensions":{"REF_AREA":"330122","INDICATOR":"GDP","TIME_PERIOD":"2023"},"value":"1234.5",
+    ///  "attributes":{"UNIT_MULT":"4"},"line":11,"elementPath":"/GenericData/DataSet[1]/Series[1]/Obs[1]"}
+    /// ```
+    public var jsonLine: String {
+        var s = "{\"kind\":\"record\",\"dimensions\":{"
+        s += dimensions.map { "\(Self.json($0)):\(Self.json($1))" }.joined(separator: ",")
+        s += "},\"value\":" + (value.map(Self.json) ?? "null")
+        s += ",\"attributes\":{"
+        s += attributes.sorted { $0.key < $1.key }.map { "\(Self.json($0.key)):\(Self.json($0.value))" }.joined(separator: ",")
+        s += "},\"line\":\(line),\"elementPath\":\(Self.json(elementPath))}"
+        return s
+    }
+
+    static func json(_ text: String) -> String {
+        var out = "\""
+        for u in text.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+}

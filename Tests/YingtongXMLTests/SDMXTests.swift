@@ -296,3 +296,18 @@ struct SDMXTests {
         #expect(throws: YingtongError.self) { _ = try reader.next() }
     }
 }
+
+@Suite("SDMX observation JSON")
+struct SDMXJSONTests {
+    @Test func jsonLineKeepsDimensionOrderAndEscapes() throws {
+        let obs = SDMXObservation(dimensions: ["REF_AREA": "330122", "INDICATOR": "GDP", "TIME_PERIOD": "2023"],
+                                  value: "1.5", attributes: ["UNIT_MULT": "4", "COMMENT": "引号\"与\n换行"],
+                                  line: 3, lineEnd: 3, elementPath: "/GenericData/DataSet[1]/Obs[1]", dataSet: 1)
+        let line = obs.jsonLine
+        #expect(line.hasPrefix(#"{"kind":"record","dimensions":{"REF_AREA":"330122","INDICATOR":"GDP","TIME_PERIOD":"2023"},"value":"1.5""#))
+        let parsed = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        let attrs = parsed?["attributes"] as? [String: String]
+        #expect(attrs?["COMMENT"] == "引号\"与\n换行")
+        #expect(parsed?["line"] as? Int == 3)
+    }
+}

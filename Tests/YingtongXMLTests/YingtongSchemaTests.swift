@@ -299,3 +299,32 @@ struct MalformedMiddleTests {
         #expect(account.balanced)
     }
 }
+
+@Suite("yingtong XML: bad input never crashes")
+struct DamagedInputTests {
+    /// Every prefix (in steps) and a sweep of single-byte corruptions of the sample: the reader either reads
+    /// or quarantines, its line account always adds up, and only an unreadable root is an error.
+    @Test func truncationsAndCorruptionsAreAlwaysAccounted() throws {
+        let text = sampleReport.replacingOccurrences(of: "ENCODING", with: "UTF-8")
+        let bytes = Array(text.utf8)
+        var variants: [[UInt8]] = []
+        for cut in stride(from: 1, to: bytes.count, by: 23) { variants.append(Array(bytes[..<cut])) }
+        let junk: [UInt8] = [0x00, 0x26, 0x3C, 0x3E, 0x22, 0xFF, 0xE4]
+        for (i, at) in stride(from: 0, to: bytes.count, by: 31).enumerated() {
+            var v = bytes
+            v[at] = junk[i % junk.count]
+            variants.append(v)
+        }
+        for v in variants {
+            let path = try temporaryFile("damaged.xml", Data(v))
+            do {
+                let (sink, account) = try readYingtong(path)
+                #expect(account.balanced, "\(String(decoding: v.prefix(80), as: UTF8.self))")
+                #expect(account.records == sink.rows(of: .activity).count)
+                for q in sink.quarantined { #expect(!q.code.isEmpty && !q.messageZh.isEmpty) }
+            } catch let e as YingtongError {
+                #expect(e.code == "E-XML-SCHEMA")
+            }
+        }
+    }
+}
