@@ -133,36 +133,54 @@ public struct SDMXReader: RecordSource {
         var lastLine = 0
         var lastObs: SDMXObservation?
         var fault: XMLFault?
-        do {
-            while let obs = try reader.next() {
-                lastObs = obs
-                let start = max(obs.line, lastLine + 1)
-                let end = max(obs.lineEnd, start)
-                lastLine = end
-                let raw = Self.rawText(obs)
-                switch mapping.row(for: obs) {
-                case .success(let row):
-                    for cell in [row.regionCode, row.period, row.indicator, row.value, row.unit] {
-                        if let cell { batch.appendCell(cell.utf8) } else { batch.appendAbsentCell() }
-                    }
-                    batch.endRecord(provenance: Provenance(sourceIndex: source.index, line: Int32(start), lineEnd: Int32(end),
-                                                           byteOffset: -1, elementPath: obs.elementPath), raw: raw.utf8)
-                    account.records += 1
-                    account.recordLines += end - start + 1
-                    if batch.count >= batchSize {
-                        try sink.accept(batch)
-                        batch = RawBatch(source: source, layout: layout)
-                    }
-                case .failure(let p):
-                    try sink.quarantine(QuarantineEntry(
-                        sourceIndex: source.index, file: source.fileName, line: Int32(start), lineEnd: Int32(end),
-                        elementPath: obs.elementPath, raw: raw, code: p.code, messageZh: p.messageZh))
-                    account.quarantinedRecords += 1
-                    account.quarantinedLines += end - start + 1
+        func handle(_ obs: SDMXObservation) throws {
+            lastObs = obs
+            let start = max(obs.line, lastLine + 1)
+            let end = max(obs.lineEnd, start)
+            lastLine = end
+            let raw = Self.rawText(obs)
+            switch mapping.row(for: obs) {
+            case .success(let row):
+                for cell in [row.regionCode, row.period, row.indicator, row.value, row.unit] {
+                    if let cell { batch.appendCell(cell.utf8) } else { batch.appendAbsentCell() }
                 }
+                batch.endRecord(provenance: Provenance(sourceIndex: source.index, line: Int32(start), lineEnd: Int32(end),
+                                                       byteOffset: -1, elementPath: obs.elementPath), raw: raw.utf8)
+                account.records += 1
+                account.recordLines += end - start + 1
+                if batch.count >= batchSize {
+                    try sink.accept(batch)
+                    batch = RawBatch(source: source, layout: layout)
+                }
+            case .failure(let p):
+                try sink.quarantine(QuarantineEntry(
+                    sourceIndex: source.index, file: source.fileName, line: Int32(start), lineEnd: Int32(end),
+                    elementPath: obs.elementPath, raw: raw, code: p.code, messageZh: p.messageZh))
+                account.quarantinedRecords += 1
+                account.quarantinedLines += end - start + 1
             }
+        }
+        do {
+            while let obs = try reader.next() { try handle(obs) }
         } catch let f as XMLFault {
             fault = f
+        }
+        var kept = reader.observationCount
+        if let fault, let replay = Self.prefixBeforeLine(of: source.path, line: fault.line) {
+            // libxml2's reader drops the nodes it parsed in the chunk that failed. The file up to the faulty line,
+            // padded so that its end falls in a later chunk, hands them all out; those already read are skipped.
+            defer { try? FileManager.default.removeItem(atPath: replay) }
+            if let again = try? SDMXObservationReader(path: replay, options: options) {
+                var seen = 0
+                do {
+                    while let obs = try again.next() {
+                        seen += 1
+                        if seen > kept { try handle(obs) }
+                    }
+                } catch is XMLFault {
+                } catch is YingtongError {}
+                kept = max(kept, seen)
+            }
         }
         if batch.count > 0 { try sink.accept(batch) }
         let count = LineCount(path: source.path)
@@ -172,7 +190,6 @@ public struct SDMXReader: RecordSource {
         if let fault {
             let start = lastLine + 1
             let end = max(count.lines, start)
-            let kept = reader.observationCount
             let at = fault.column.map { "第 \(fault.line) 行第 \($0) 列" } ?? "第 \(fault.line) 行"
             try sink.quarantine(QuarantineEntry(
                 sourceIndex: source.index, file: source.fileName, line: Int32(start), lineEnd: Int32(end),
@@ -183,6 +200,38 @@ public struct SDMXReader: RecordSource {
         }
         account.layoutLines = max(0, account.physicalLines - account.recordLines - account.quarantinedLines)
         return account
+    }
+
+    /// A temporary copy of the file's bytes before `line`, cut after the last `>` and padded with spaces past
+    /// libxml2's 512-byte parse chunk; nil when there is nothing before that line. UTF-16 is handled by unit.
+    static func prefixBeforeLine(of path: String, line: Int) -> String? {
+        guard line > 1, let data = FileManager.default.contents(atPath: path), data.count >= 2 else { return nil }
+        let b = [UInt8](data)
+        let wide = (b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF) || b[0] == 0 || b[1] == 0
+        let bigEndian = wide && ((b[0] == 0xFE && b[1] == 0xFF) || b[0] == 0)
+        let unit = wide ? 2 : 1
+        func value(_ i: Int) -> UInt16 {
+            unit == 1 ? UInt16(b[i]) : bigEndian ? UInt16(b[i]) << 8 | UInt16(b[i + 1]) : UInt16(b[i + 1]) << 8 | UInt16(b[i])
+        }
+        var current = 1
+        var end = b.count - b.count % unit
+        var i = 0
+        while i < end {
+            if value(i) == 0x0A {
+                current += 1
+                if current == line { end = i + unit; break }
+            }
+            i += unit
+        }
+        guard current == line else { return nil }
+        var cut = end - unit
+        while cut >= 0 && value(cut) != 0x3E { cut -= unit }
+        guard cut > 0 else { return nil }
+        var out = Array(b[0..<(cut + unit)])
+        let space: [UInt8] = unit == 1 ? [0x20] : bigEndian ? [0x00, 0x20] : [0x20, 0x00]
+        for _ in 0..<1100 { out += space }
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("yingtong-sdmx-\(UUID().uuidString).xml").path
+        return FileManager.default.createFile(atPath: tmp, contents: Data(out)) ? tmp : nil
     }
 
     /// The observation as one readable line, for quarantine and provenance.

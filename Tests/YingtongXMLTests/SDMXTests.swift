@@ -290,6 +290,31 @@ struct SDMXTests {
         #expect(account.balanced)
     }
 
+    @Test(arguments: ["UTF-8", "UTF-16"])
+    func faultInTheMiddleKeepsEveryObservationBeforeIt(encoding: String) throws {
+        // The fault sits in the 7th observation, well inside libxml2's first parse chunk.
+        var lines = genericSeries().components(separatedBy: "\n")
+        let obsStarts = lines.indices.filter { lines[$0].contains("<g:Obs>") }
+        lines[obsStarts[6] + 2] = "        <g:ObsValue value=\"1\" value=\"2\"/>"
+        var text = lines.joined(separator: "\n")
+        var data = Data(text.utf8)
+        if encoding == "UTF-16" {
+            text = text.replacingOccurrences(of: "encoding=\"UTF-8\"", with: "encoding=\"UTF-16\"")
+            data = Data([0xFF, 0xFE])
+            for u in text.utf16 { data.append(UInt8(u & 0xFF)); data.append(UInt8(u >> 8)) }
+        }
+        var sink = CollectingSink()
+        var reader = SDMXReader(source: SourceFile(index: 1, path: try temporaryFile("mid.xml", data), role: "macro"))
+        let account = try reader.read(batchSize: 100, into: &sink)
+        #expect(sink.rows(of: .macro).count == 6)
+        #expect(sink.quarantined.map(\.code) == ["E-XML-MALFORMED"])
+        let lastKept = try #require(sink.provenance(of: .macro).last)
+        #expect(lastKept.elementPath == "/GenericData/DataSet[1]/Series[3]/Obs[2]")
+        #expect(sink.quarantined.first?.line == lastKept.lineEnd + 1, "the block starts right after the 6th observation")
+        #expect(sink.quarantined.first?.messageZh.contains("第 \(obsStarts[6] + 3) 行") == true)
+        #expect(account.records == 6 && account.balanced)
+    }
+
     @Test func notSDMXIsAnError() throws {
         let path = try temporaryFile("x.xml", "<RDReport xmlns=\"urn:yingtong:rd:1\"/>")
         let reader = try SDMXObservationReader(path: path)
