@@ -166,7 +166,7 @@ public struct SDMXReader: RecordSource {
             fault = f
         }
         var kept = reader.observationCount
-        if let fault, let replay = Self.prefixBeforeLine(of: source.path, line: fault.line) {
+        if let fault, let replay = FaultReplay.prefix(of: source.path, beforeLine: fault.line) {
             // libxml2's reader drops the nodes it parsed in the chunk that failed. The file up to the faulty line,
             // padded so that its end falls in a later chunk, hands them all out; those already read are skipped.
             defer { try? FileManager.default.removeItem(atPath: replay) }
@@ -200,38 +200,6 @@ public struct SDMXReader: RecordSource {
         }
         account.layoutLines = max(0, account.physicalLines - account.recordLines - account.quarantinedLines)
         return account
-    }
-
-    /// A temporary copy of the file's bytes before `line`, cut after the last `>` and padded with spaces past
-    /// libxml2's 512-byte parse chunk; nil when there is nothing before that line. UTF-16 is handled by unit.
-    static func prefixBeforeLine(of path: String, line: Int) -> String? {
-        guard line > 1, let data = FileManager.default.contents(atPath: path), data.count >= 2 else { return nil }
-        let b = [UInt8](data)
-        let wide = (b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF) || b[0] == 0 || b[1] == 0
-        let bigEndian = wide && ((b[0] == 0xFE && b[1] == 0xFF) || b[0] == 0)
-        let unit = wide ? 2 : 1
-        func value(_ i: Int) -> UInt16 {
-            unit == 1 ? UInt16(b[i]) : bigEndian ? UInt16(b[i]) << 8 | UInt16(b[i + 1]) : UInt16(b[i + 1]) << 8 | UInt16(b[i])
-        }
-        var current = 1
-        var end = b.count - b.count % unit
-        var i = 0
-        while i < end {
-            if value(i) == 0x0A {
-                current += 1
-                if current == line { end = i + unit; break }
-            }
-            i += unit
-        }
-        guard current == line else { return nil }
-        var cut = end - unit
-        while cut >= 0 && value(cut) != 0x3E { cut -= unit }
-        guard cut > 0 else { return nil }
-        var out = Array(b[0..<(cut + unit)])
-        let space: [UInt8] = unit == 1 ? [0x20] : bigEndian ? [0x00, 0x20] : [0x20, 0x00]
-        for _ in 0..<1100 { out += space }
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("yingtong-sdmx-\(UUID().uuidString).xml").path
-        return FileManager.default.createFile(atPath: tmp, contents: Data(out)) ? tmp : nil
     }
 
     /// The observation as one readable line, for quarantine and provenance.

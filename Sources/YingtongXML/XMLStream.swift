@@ -223,6 +223,9 @@ final class XMLStream {
     /// count), else libxml2's line for the node.
     var currentLine: Int { whitespaceJustBefore ? whitespaceLine + lineOffset : nodeLine }
 
+    /// The namespace prefix of the current node, nil when it has none.
+    var prefix: UnsafePointer<UInt8>? { xmlTextReaderConstPrefix(reader) }
+
     /// The current text node's value (valid until the next `next()`).
     var value: UnsafePointer<UInt8>? { xmlTextReaderConstValue(reader) }
 

@@ -300,7 +300,9 @@ private final class SchemaEngine {
             // The Enterprise the reader was in is re-read (or stays the partial one): count it once.
             let counted = siblingEnterprises
             if inEnterprise { siblingEnterprises -= 1 }
-            if try recoverBeforeFault(fault, into: &sink) {
+            let recovered = try recoverBeforeFault(fault, into: &sink)
+                || (windowNotApplicable && (try replayPrefix(fault, skipping: siblingEnterprises, into: &sink)))
+            if recovered {
                 partialPath = "/RDReport/Enterprise[\(siblingEnterprises + 1)]"
                 partialRaw = ""
                 inEnterprise = false
@@ -338,9 +340,12 @@ private final class SchemaEngine {
     /// faulty line — wrapped in a root element, with line numbers shifted back to the file's. Returns whether
     /// anything was re-read. UTF-16 files and prefixed element names are not re-read (the rest stays one block).
     private func recoverBeforeFault(_ fault: XMLFault, into sink: inout some RecordSink) throws -> Bool {
-        guard let head = FileHandle(forReadingAtPath: source.path).flatMap({ try? $0.read(upToCount: 2) }),
+        guard !usesPrefixes, let head = FileHandle(forReadingAtPath: source.path).flatMap({ try? $0.read(upToCount: 2) }),
               head.count == 2, head[0] != 0 && head[1] != 0, !(head[0] == 0xFF && head[1] == 0xFE),
-              !(head[0] == 0xFE && head[1] == 0xFF) else { return false }
+              !(head[0] == 0xFE && head[1] == 0xFF) else {
+            windowNotApplicable = true
+            return false
+        }
         let fromByteZero = activityLayout == nil
         let fromLine = fromByteZero ? 1 : max(lastAccountedLine, rootLine) + 1
         guard fromLine < fault.line, var window = Self.lines(of: source.path, from: fromLine, to: fault.line,
@@ -378,6 +383,35 @@ private final class SchemaEngine {
         inEnterprise = false
         return enterpriseCount + Int(account.quarantinedRecords) > before
     }
+
+    /// Where the window cannot be cut by bytes (UTF-16, prefixed names), the whole file up to the faulty line is
+    /// read again (FaultReplay), skipping the Enterprises already handled. Costs a second parse of that prefix,
+    /// which only a broken file pays.
+    private func replayPrefix(_ fault: XMLFault, skipping handled: Int, into sink: inout some RecordSink) throws -> Bool {
+        guard let path = FaultReplay.prefix(of: source.path, beforeLine: fault.line) else { return false }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let main = stream
+        defer { stream = main; intern(); replaySkip = 0 }
+        do {
+            stream = try XMLStream(path: path, encoding: nil, limits: main.limits)
+        } catch {
+            return false
+        }
+        intern()
+        let before = enterpriseCount + Int(account.quarantinedRecords)
+        replaySkip = handled
+        siblingEnterprises = 0
+        inEnterprise = false
+        leaf = .none
+        unknownDepth = 0
+        do { try loop(into: &sink) } catch is XMLFault {}
+        siblingEnterprises = max(siblingEnterprises, handled)
+        inEnterprise = false
+        return enterpriseCount + Int(account.quarantinedRecords) > before
+    }
+    @exclusivity(unchecked) var replaySkip = 0
+    @exclusivity(unchecked) var usesPrefixes = false
+    @exclusivity(unchecked) var windowNotApplicable = false
 
     /// The raw bytes of lines `from` ..< `to` (1-based), or nil when they exceed `maxBytes`.
     static func lines(of path: String, from: Int, to: Int, maxBytes: Int) -> [UInt8]? {
@@ -434,6 +468,11 @@ private final class SchemaEngine {
                 }
                 if depth == 2 && name == nEnterprise {
                     siblingEnterprises += 1
+                    if siblingEnterprises <= replaySkip {
+                        if !stream.isEmptyElement { skipSubtree() }
+                        continue
+                    }
+                    if stream.prefix != nil { usesPrefixes = true }
                     try startEnterprise(index: siblingEnterprises)
                     if stream.isEmptyElement { try endEnterprise(line: enterpriseLine, into: &sink) }
                 } else if inEnterprise && depth == 3 && name == nValue {

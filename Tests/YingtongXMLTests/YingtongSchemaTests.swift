@@ -274,8 +274,9 @@ struct YingtongSchemaTests {
 
 @Suite("yingtong XML faults in the middle of a bureau file")
 struct MalformedMiddleTests {
-    @Test(arguments: ["UTF-8", "GB18030"])
-    func errorInsideOneEnterpriseKeepsAllBeforeIt(encoding: String) throws {
+    @Test(arguments: ["UTF-8", "GB18030", "UTF-16", "UTF-8 prefixed"])
+    func errorInsideOneEnterpriseKeepsAllBeforeIt(variant: String) throws {
+        let encoding = variant.hasSuffix("prefixed") ? "UTF-8" : variant
         let full = FileManager.default.temporaryDirectory.appendingPathComponent("mid-\(UUID().uuidString).xml")
         try BureauXMLWriter.write(enterprises: 300, seed: 21, to: full, encoding: "UTF-8")
         var lines = String(decoding: try Data(contentsOf: full), as: UTF8.self).components(separatedBy: "\n")
@@ -283,7 +284,16 @@ struct MalformedMiddleTests {
         let target = starts[199]
         // An unquoted attribute value: not well-formed, two lines into the 200th enterprise.
         lines.insert("    <Value field=rd_exp_total>1</Value>", at: target + 3)
-        let text = lines.joined(separator: "\n").replacingOccurrences(of: "encoding=\"UTF-8\"", with: "encoding=\"\(encoding)\"")
+        var text = lines.joined(separator: "\n").replacingOccurrences(of: "encoding=\"UTF-8\"", with: "encoding=\"\(encoding)\"")
+        if variant.hasSuffix("prefixed") {
+            // The same document with a namespace prefix on every element: the byte-window re-read cannot find
+            // `</Enterprise>`, the whole-prefix replay takes over.
+            text = text.replacingOccurrences(of: "xmlns=", with: "xmlns:yt=")
+            for name in ["RDReport", "Enterprise", "Value", "Project", "Note"] {
+                text = text.replacingOccurrences(of: "<\(name)", with: "<yt:\(name)")
+                    .replacingOccurrences(of: "</\(name)>", with: "</yt:\(name)>")
+            }
+        }
         let path = try temporaryFile("mid.xml", try encode(text, as: encoding))
         let (sink, account) = try readYingtong(path, batchSize: 100)
         #expect(account.records == 199)
