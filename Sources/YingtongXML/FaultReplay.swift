@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// libxml2's reader parses 512-byte chunks ahead of the node it hands out, and when a chunk fails it drops every
 /// node that chunk produced: the last complete records before a fault would be lost. Re-reading the file's
@@ -59,5 +62,49 @@ enum FaultReplay {
         let space: [UInt8] = unit == 1 ? [0x20] : bigEndian ? [0x00, 0x20] : [0x20, 0x00]
         out.write(Data(Array(repeating: space, count: 1100).flatMap { $0 }))
         return tmp.path
+    }
+
+    /// The original text of the file from `line` on, at most `maxBytes` bytes of it, as UTF-8: what a quarantined
+    /// block shows people. Bytes that do not convert end the text (the block is broken by definition). nil for
+    /// UTF-16 files and when the line does not exist.
+    static func text(of path: String, fromLine line: Int, encoding: String, maxBytes: Int) -> String? {
+        guard !encoding.uppercased().hasPrefix("UTF-16"), let input = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? input.close() }
+        var current = 1
+        var out: [UInt8] = []
+        var truncated = false
+        reading: while let chunk = try? input.read(upToCount: 1 << 20), !chunk.isEmpty {
+            for byte in chunk {
+                if current >= line {
+                    if out.count >= maxBytes { truncated = true; break reading }
+                    out.append(byte)
+                } else if byte == 0x0A {
+                    current += 1
+                }
+            }
+        }
+        guard current >= line else { return nil }
+        var text: String
+        let enc = encoding.uppercased()
+        if enc == "UTF-8" || enc.isEmpty {
+            text = String(decoding: out, as: UTF8.self)
+        } else {
+            guard let cd = Optional(iconv_open("UTF-8", enc)), Int(bitPattern: cd) != -1 else { return nil }
+            defer { iconv_close(cd) }
+            var result = [UInt8](repeating: 0, count: out.count * 4 + 16)
+            let produced: Int = out.withUnsafeMutableBytes { inRaw in
+                result.withUnsafeMutableBytes { outRaw in
+                    var inPtr = inRaw.baseAddress?.assumingMemoryBound(to: CChar.self)
+                    var inLeft = inRaw.count
+                    var outPtr = outRaw.baseAddress?.assumingMemoryBound(to: CChar.self)
+                    var outLeft = outRaw.count
+                    _ = iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft)
+                    return outRaw.count - outLeft
+                }
+            }
+            text = String(decoding: result[0..<produced], as: UTF8.self)
+        }
+        if truncated { text += "\n…（原文过长，此处只保留前 \(maxBytes / 1024) KiB）" }
+        return text
     }
 }

@@ -193,7 +193,9 @@ public struct SDMXReader: RecordSource {
             let at = fault.column.map { "第 \(fault.line) 行第 \($0) 列" } ?? "第 \(fault.line) 行"
             try sink.quarantine(QuarantineEntry(
                 sourceIndex: source.index, file: source.fileName, line: Int32(start), lineEnd: Int32(end),
-                elementPath: lastObs?.elementPath, raw: "", code: fault.code,
+                elementPath: lastObs?.elementPath,
+                raw: FaultReplay.text(of: source.path, fromLine: start, encoding: account.encoding, maxBytes: 64 << 10) ?? "",
+                code: fault.code,
                 messageZh: "\(fault.messageZh)（出错位置：\(at)）。自第 \(start) 行至文件末尾（第 \(end) 行）的内容整体隔离；此前的 \(kept) 个观测值已正常读取。"))
             account.quarantinedRecords += 1
             account.quarantinedLines += end - start + 1

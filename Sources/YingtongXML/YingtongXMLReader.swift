@@ -39,21 +39,19 @@ public struct YingtongXMLReader: RecordSource {
     public mutating func read(batchSize: Int, into sink: inout some RecordSink) throws -> LineAccount {
         let stream: XMLStream
         do {
-            stream = try XMLStream(path: source.path, encoding: encodingOverride, limits: limits)
+            // The XML declaration (or BOM) names the encoding, and libxml2 follows it: a pipeline's `encoding`
+            // is for CSV and is only compared below.
+            stream = try XMLStream(path: source.path, encoding: nil, limits: limits)
         } catch {
             throw YingtongError(error.code, "\(error.messageZh)（\(source.fileName)）")
         }
         let engine = SchemaEngine(source: source, dictionary: dictionary, stream: stream, batchSize: max(1, batchSize))
-        return try engine.run(into: &sink)
-    }
-
-    /// A pipeline may declare the encoding; `auto` leaves it to the XML declaration and BOM.
-    private var encodingOverride: String? {
-        switch source.encoding.lowercased() {
-        case "", "auto": nil
-        case "cp936": "GBK"
-        default: source.encoding
+        let account = try engine.run(into: &sink)
+        let declared = source.encoding.uppercased().replacingOccurrences(of: "CP936", with: "GBK")
+        if declared != "AUTO" && !declared.isEmpty && declared != account.encoding.uppercased() {
+            sink.notice("管道为 \(source.fileName) 声明的编码 \(source.encoding) 与 XML 文档声明的编码 \(account.encoding) 不同：以 XML 声明为准")
         }
+        return account
     }
 }
 
@@ -322,9 +320,10 @@ private final class SchemaEngine {
             let where_ = fault.column.map { "第 \(fault.line) 行第 \($0) 列" } ?? "第 \(fault.line) 行"
             let kept = enterpriseCount == 0 ? "此前没有完整的企业" : "此前完整的 \(enterpriseCount) 个企业已正常读取"
             let message = "\(fault.messageZh)（出错位置：\(where_)）。自第 \(start) 行至文件末尾（第 \(end) 行）的内容整体隔离；\(kept)。"
+            let original = FaultReplay.text(of: source.path, fromLine: start, encoding: account.encoding, maxBytes: 64 << 10)
             try sink.quarantine(QuarantineEntry(
                 sourceIndex: source.index, file: source.fileName, line: Int32(start), lineEnd: Int32(end),
-                elementPath: partialPath, raw: partialRaw,
+                elementPath: partialPath, raw: original ?? partialRaw,
                 code: fault.code, messageZh: message))
             account.quarantinedRecords += 1
             account.quarantinedLines += end - start + 1

@@ -304,6 +304,11 @@ struct MalformedMiddleTests {
         #expect(q.line == Int32(target + 1), "the block starts where the broken enterprise starts")
         #expect(q.messageZh.contains("第 \(target + 4) 行"), "\(q.messageZh)")
         #expect(q.elementPath == "/RDReport/Enterprise[200]")
+        if encoding != "UTF-16" {
+            #expect(q.raw.contains("Enterprise uscc=") && q.raw.contains("Value field=rd_exp_total>"),
+                    "the block keeps the original text, decoded")
+            #expect(q.raw.contains("有限公司"))
+        }
         #expect(sink.provenance(of: .activity).last?.elementPath == "/RDReport/Enterprise[199]")
         #expect(sink.provenance(of: .activity).last.map { Int($0.lineEnd) } == target)
         #expect(account.balanced)
