@@ -336,3 +336,31 @@ struct SDMXJSONTests {
         #expect(parsed?["line"] as? Int == 3)
     }
 }
+
+@Suite("SDMX: bad input never crashes")
+struct SDMXDamagedInputTests {
+    @Test func truncationsAndCorruptionsAreAlwaysAccounted() throws {
+        for base in [genericSeries(), crossSection(), withGroups()] {
+            let bytes = Array(base.utf8)
+            var variants: [[UInt8]] = []
+            for cut in stride(from: 1, to: bytes.count, by: 97) { variants.append(Array(bytes[..<cut])) }
+            let junk: [UInt8] = [0x00, 0x26, 0x3C, 0x22, 0xFF]
+            for (i, at) in stride(from: 0, to: bytes.count, by: 113).enumerated() {
+                var v = bytes
+                v[at] = junk[i % junk.count]
+                variants.append(v)
+            }
+            for v in variants {
+                var sink = CollectingSink()
+                var reader = SDMXReader(source: SourceFile(index: 0, path: try temporaryFile("d.xml", Data(v)), role: "macro"))
+                do {
+                    let account = try reader.read(batchSize: 5, into: &sink)
+                    #expect(account.balanced)
+                    #expect(account.records == sink.rows(of: .macro).count)
+                } catch let e as YingtongError {
+                    #expect(e.code.hasPrefix("E-SDMX") || e.code.hasPrefix("E-XML"), "\(e)")
+                }
+            }
+        }
+    }
+}
