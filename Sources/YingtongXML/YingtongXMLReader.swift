@@ -798,7 +798,7 @@ private final class SchemaEngine {
                     "同一\(whereZh)字段 \(d.field.code)（\(d.field.name)）出现两次（第 \(d.firstLine) 行与第 \(d.secondLine) 行），无法确定应取哪个值，整个企业隔离\(more)")
         }
         let usccRaw = trimSpaces(cellString(usccBinding) ?? "")
-        if usccRaw.isEmpty {
+        if usccRaw.isEmpty || NumberText.placeholders.contains(usccRaw) {
             return ("E-ID-USCC-MISSING", "企业缺少统一社会信用代码（uscc 属性），无法确定是哪家企业，整个企业隔离")
         }
         // The common case — 18 plain code characters — skips normalization and the regular expression.
@@ -806,7 +806,7 @@ private final class SchemaEngine {
         let uscc = plain ? usccRaw : USCC.normalize(usccRaw)
         if !plain, let p = USCC.problem(uscc), p == .length || p == .charset {
             if usccRaw.range(of: #"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$"#, options: .regularExpression) != nil {
-                return ("E-ID-USCC-SCIENTIFIC", "统一社会信用代码 \(usccRaw) 是科学计数法，原值已被表格软件破坏，整个企业隔离")
+                return ("E-ID-USCC-EXCEL", "统一社会信用代码 \(usccRaw) 是科学计数法，原值已被表格软件破坏，整个企业隔离")
             }
             return ("E-ID-USCC", "统一社会信用代码 \(usccRaw) \(p.rawValue)，无法作为企业标识，整个企业隔离")
         }

@@ -152,7 +152,8 @@ struct YingtongSchemaTests {
 
     @Test(arguments: [
         ("uscc=\"\"", "E-ID-USCC-MISSING"),
-        ("uscc=\"9.13301E+17\"", "E-ID-USCC-SCIENTIFIC"),
+        ("uscc=\"——\"", "E-ID-USCC-MISSING"),
+        ("uscc=\"9.13301E+17\"", "E-ID-USCC-EXCEL"),
         ("uscc=\"91330122MA2H3K6\"", "E-ID-USCC"),
         ("uscc=\"91330122MA2H3K6J0M\" period=\"去年\"", "E-ID-PERIOD"),
         ("uscc=\"91330122MA2H3K6J0M\" region=\"3301\"", "E-ID-REGION"),
