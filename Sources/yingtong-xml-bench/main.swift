@@ -19,7 +19,7 @@ struct CountingSink: RecordSink {
 
 let args = CommandLine.arguments
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: yingtong-xml-bench generate <enterprises> <out.xml> [seed] | read <file.xml>\n".utf8))
+    FileHandle.standardError.write(Data("usage: yingtong-xml-bench generate <enterprises> <out.xml> [seed] | read <file.xml> [batchSize]\n".utf8))
     exit(2)
 }
 guard args.count >= 3 else { usage() }
@@ -32,7 +32,8 @@ case "read":
     let start = Date()
     var sink = CountingSink()
     var reader = YingtongXMLReader(source: SourceFile(index: 0, path: args[2], role: "bureau_rd"))
-    let account = try reader.read(batchSize: 4096, into: &sink)
+    let batchSize = args.count > 3 ? Int(args[3]) ?? 4096 : 4096
+    let account = try reader.read(batchSize: batchSize, into: &sink)
     let seconds = Date().timeIntervalSince(start)
     let mb = Double(account.bytes) / 1_000_000
     print(String(format: "%.1f MB in %.2f s = %.1f MB/s; enterprises %d, rows %d, cells %d, quarantined %d, notes %d, lines %d (balanced %@)",
