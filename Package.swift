@@ -27,6 +27,11 @@ let package = Package(
         .target(name: "YingtongIngest", dependencies: ["YingtongModel"]),
         // Synthetic cycles for tests and benchmarks; depends on the model only, so any stage can use it.
         .target(name: "YingtongGenerate", dependencies: ["YingtongModel"]),
+        // libxml2 from the system (FORMATS §3–4): the streaming xmlTextReader, with no copy of the parser to build.
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .target(name: "YingtongXML", dependencies: ["CLibXML2", "YingtongModel", "YingtongIngest"]),
+        // Generates and reads bureau XML for scripts/bench-xml (release build only); not part of the product.
+        .executableTarget(name: "yingtong-xml-bench", dependencies: ["YingtongXML", "YingtongIngest", "YingtongModel"]),
         .target(name: "YingtongNormalize", dependencies: ["YingtongModel", "YingtongIngest"]),
         .target(
             name: "YingtongRules",
@@ -68,6 +73,11 @@ let package = Package(
         .testTarget(name: "YingtongModelTests", dependencies: ["YingtongModel"]),
         .testTarget(name: "YingtongGenerateTests", dependencies: ["YingtongGenerate", "YingtongModel"]),
         .testTarget(name: "YingtongIngestTests", dependencies: ["YingtongIngest", "YingtongModel"]),
+        .testTarget(
+            name: "YingtongXMLTests",
+            dependencies: ["YingtongXML", "YingtongIngest", "YingtongModel"],
+            resources: [.copy("Hostile")]
+        ),
         .testTarget(name: "YingtongNormalizeTests", dependencies: ["YingtongNormalize", "YingtongIngest", "YingtongModel"]),
         .testTarget(
             name: "YingtongRulesTests",
