@@ -53,8 +53,9 @@ let package = Package(
         .target(
             name: "YingtongPipeline",
             dependencies: [
-                "YingtongModel", "YingtongIngest", "YingtongNormalize", "YingtongStore",
-                "YingtongIndicators", "YingtongReport",
+                "YingtongModel", "YingtongIngest", "YingtongNormalize", "YingtongRules", "YingtongStore",
+                "YingtongIndicators", "YingtongReport", "YingtongXML",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 "COpenSSL",

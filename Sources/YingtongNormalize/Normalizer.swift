@@ -22,10 +22,14 @@ public struct NormalizeSettings: Sendable {
     public var period: Int
     /// Region codes counted as "this county" for V003 (the county itself plus any the pipeline lists).
     public var countyCodes: Set<String>
+    /// Whether normalization itself reports V001–V005. A pipeline whose rule packs define those rules turns this
+    /// off, so each finding is reported once, by the rule engine, with the pack's wording and version.
+    public var emitFormatFindings: Bool
 
-    public init(period: Int, countyCodes: Set<String>) {
+    public init(period: Int, countyCodes: Set<String>, emitFormatFindings: Bool = true) {
         self.period = period
         self.countyCodes = countyCodes
+        self.emitFormatFindings = emitFormatFindings
     }
 }
 
@@ -137,6 +141,7 @@ public struct Normalizer: Sendable {
 
             var violations: [Violation] = []
             func violation(_ rule: String, _ severity: Severity, fields: [String], observed: String, _ message: String) {
+                guard settings.emitFormatFindings else { return }
                 violations.append(Violation(rule: rule, severity: severity, level: 0, uscc: uscc, period: period,
                                             projectName: nil, fields: fields, observed: observed,
                                             messageZh: message, sourceIndex: prov.sourceIndex, line: prov.line))

@@ -19,7 +19,8 @@ final class LoadThread: @unchecked Sendable {
 
     private(set) var quarantineCount = 0
     private(set) var violationCount = 0
-    private(set) var errorCount = 0
+    /// Error-severity findings; the validation stage adds its own after the loader has finished.
+    var errorCount = 0
 
     init(writer: RunWriter, capacity: Int = 4) {
         self.writer = writer

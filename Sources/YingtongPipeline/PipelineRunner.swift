@@ -4,6 +4,7 @@ import YingtongIngest
 import YingtongNormalize
 import YingtongStore
 import YingtongIndicators
+import YingtongRules
 
 /// What a run produced and where it is.
 public struct RunResult: Sendable {
@@ -49,6 +50,10 @@ public struct PipelineRunner {
                 inputs.append((source, path, Int32(inputs.count)))
             }
         }
+        // Rule packs are compiled before anything is written: a mistake in a rule file stops the run (exit 2).
+        let packs = try d.rulePacks.map { try RulePack.load(path: d.resolve($0)) }
+        let engines = try packs.map { try RuleEngine(pack: $0) }
+        let packDefinesFormatRules = packs.contains { $0.rules.contains { $0.id.hasPrefix("V00") } }
         let storePath = d.resolve(d.storePath)
         try FileManager.default.createDirectory(atPath: (storePath as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
@@ -63,14 +68,14 @@ public struct PipelineRunner {
         let loader = LoadThread(writer: writer)
         loader.start()
         var sink = LoadSink(loader: loader, normalizer: Normalizer(settings: NormalizeSettings(
-            period: d.period, countyCodes: Set([d.region] + d.regionAliases))))
+            period: d.period, countyCodes: Set([d.region] + d.regionAliases), emitFormatFindings: !packDefinesFormatRules)))
         var runInputs: [RunInput] = []
         for input in inputs {
             let relative = Self.relativePath(input.path)
             let file = SourceFile(index: input.index, path: relative, role: input.source.role, form: input.source.form,
                                   encoding: input.source.encoding, defaultMoneyUnit: input.source.unit,
                                   separator: input.source.separator)
-            var reader = CSVReader(source: file, period: d.period)
+            var reader = SourceReaders.make(file, declared: input.source.format, period: d.period)
             let readerStart = Date()
             let before = sink.moved
             var account: LineAccount
@@ -101,6 +106,7 @@ public struct PipelineRunner {
                                           records: account.records, quarantinedRecords: account.quarantinedRecords)))
         }
         try loader.finish()
+        if !sink.pendingExplanations.isEmpty { try writer.insert(explanations: sink.pendingExplanations) }
         let hashes = try digests.wait()
         for i in runInputs.indices { runInputs[i].sha256 = hashes[i] }
 
@@ -112,6 +118,40 @@ public struct PipelineRunner {
         stage("读取、标准化、入库")
         let resubmissions = try writer.resolveResubmissions()
         stage("重复报送处理")
+        var ruleSummary: RuleSummary?
+        func merge(_ r: RuleSummary) { if ruleSummary == nil { ruleSummary = r } else { ruleSummary!.merge(r) } }
+        var ruleViolations = 0
+        if !engines.isEmpty {
+            let previousStore = try d.previousPath.map(d.resolve).flatMap { path -> Store? in
+                FileManager.default.fileExists(atPath: path) ? try Store(path: path, readOnly: true) : nil
+            }
+            defer { try? previousStore?.close() }
+            let previousRun = try previousStore.flatMap {
+                try StoreBindings.run(in: $0, region: d.region, period: d.period - 1, pipeline: d.id)
+            }
+            let bindings = StoreBindings(writer: writer, previous: previousStore, previousRun: previousRun)
+            var groups = engines.map { $0.makeGroupState() }
+            try writer.forEachEnterpriseBlock(size: d.batchSize) { activity, projects in
+                let batch = EnterpriseBatch(activity: activity, projects: projects,
+                                            projectRanges: Self.projectRanges(activity, projects))
+                bindings.prepare(uscc: activity.uscc)
+                for (i, engine) in engines.enumerated() {
+                    let result = engine.evaluate(batch, bindings: bindings, groups: &groups[i])
+                    if !result.violations.isEmpty { try writer.insert(violations: result.violations) }
+                    ruleViolations += result.violations.count
+                    loader.errorCount += result.violations.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }
+                    merge(result.summary)
+                }
+            }
+            for (i, engine) in engines.enumerated() {
+                let result = engine.finish(groups[i])
+                if !result.violations.isEmpty { try writer.insert(violations: result.violations) }
+                ruleViolations += result.violations.count
+                loader.errorCount += result.violations.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }
+                merge(result.summary)
+            }
+            stage("规则审核")
+        }
         let statuses = try writer.applyStatuses()
         stage("记录状态")
         log("重复报送：\(resubmissions.records) 条记录、\(resubmissions.projects) 个项目以较晚报送为准，较早的已存入历史表")
@@ -144,7 +184,7 @@ public struct PipelineRunner {
             "projects_loaded": statuses.projects.values.reduce(0, +),
             "projects_rejected": statuses.projects[.rejected, default: 0],
             "quarantine_entries": loader.quarantineCount,
-            "violations": loader.violationCount,
+            "violations": loader.violationCount + ruleViolations,
             "resubmitted_records": resubmissions.records,
             "resubmitted_projects": resubmissions.projects,
         ]
@@ -158,7 +198,15 @@ public struct PipelineRunner {
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         let csv = IndicatorCSV.text(indicators)
         try Data(csv.utf8).write(to: URL(fileURLWithPath: staging + "/indicators.csv"))
-        let manifest = RunManifest(inputs: runInputs, rulePacks: [], counts: counts, status: "ok", finishedAt: Date())
+        for r in ruleSummary?.rules ?? [] {
+            counts["rule.\(r.rule).evaluated"] = r.evaluated
+            counts["rule.\(r.rule).failed"] = r.failed
+            counts["rule.\(r.rule).not_applicable"] = r.notApplicable
+        }
+        let packRecords = zip(d.rulePacks, packs).map { path, pack in
+            YingtongStore.RulePack(path: path, sha256: pack.sha256, rules: pack.rules.count)
+        }
+        let manifest = RunManifest(inputs: runInputs, rulePacks: packRecords, counts: counts, status: "ok", finishedAt: Date())
         try writer.finish(manifest: manifest)
         stage("指标与清单")
         try writer.commit()
@@ -169,6 +217,23 @@ public struct PipelineRunner {
         return RunResult(runID: writer.runID, storePath: storePath, outputsDir: outputs,
                          indicatorsCSV: outputs + "/indicators.csv", counts: counts,
                          errorFindings: loader.errorCount, indicators: indicators)
+    }
+
+    /// For each 107-2 record of a block (sorted by USCC), the range of its enterprise's rows in the projects block
+    /// (also sorted by USCC).
+    static func projectRanges(_ activity: RecordBatch, _ projects: RecordBatch) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(activity.count)
+        var p = 0
+        for i in 0..<activity.count {
+            let u = activity.uscc[i]
+            while p < projects.count && projects.uscc[p] < u { p += 1 }
+            var end = p
+            while end < projects.count && projects.uscc[end] == u { end += 1 }
+            // A second record of the same USCC (another period) shares none of these rows.
+            if i > 0 && activity.uscc[i - 1] == u { ranges.append(p..<p) } else { ranges.append(p..<end) }
+        }
+        return ranges
     }
 
     /// Paths in the store and in messages are relative to the working directory when inside it.
@@ -185,6 +250,7 @@ struct LoadSink: RecordSink {
     var sequence: Int64 = 0
     var moved: (lines: Int, records: Int) = (0, 0)
     var pendingQuarantine: [QuarantineEntry] = []
+    var pendingExplanations: [ExplanationNote] = []
 
     init(loader: LoadThread, normalizer: Normalizer) {
         self.loader = loader
@@ -201,6 +267,12 @@ struct LoadSink: RecordSink {
             pendingQuarantine.removeAll()
         }
         try loader.put(n)
+    }
+
+    mutating func explanation(_ explanation: Explanation) throws {
+        pendingExplanations.append(ExplanationNote(uscc: explanation.uscc, period: explanation.period, rule: explanation.rule,
+                                                   text: explanation.text, sourceIndex: explanation.sourceIndex,
+                                                   line: explanation.line))
     }
 
     /// Reader-level quarantine (broken lines) rides with the next batch, or goes alone when many pile up.

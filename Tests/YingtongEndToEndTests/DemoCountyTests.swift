@@ -100,6 +100,16 @@ func indicatorTable(_ text: String) -> [String: [String: String]] {
             let rules = try String.fetchAll(db, sql: "SELECT rule FROM violation WHERE run_id = ? AND severity = 'error' AND superseded = 0 ORDER BY rule",
                                             arguments: [result.runID])
             #expect(Set(rules) == ["V001", "V005"])
+            // The catalogue runs in the pipeline: the 元-as-千元 enterprise is caught against last year (R208),
+            // and every rule's counts and the pack's hash are kept with the run.
+            let r208 = try String.fetchAll(db, sql: """
+                SELECT r.name FROM violation v JOIN record r ON r.run_id = v.run_id AND r.uscc = v.uscc
+                WHERE v.run_id = ? AND v.rule = 'R208' AND v.superseded = 0
+                """, arguments: [result.runID])
+            #expect(r208 == ["浙江和美工艺品有限公司"])
+            let packs = try String.fetchOne(db, sql: "SELECT rule_packs FROM run WHERE id = ?", arguments: [result.runID]) ?? ""
+            #expect(packs.contains("rd-catalogue.yaml") && packs.contains("sha256"))
+            #expect(result.counts["rule.R102.evaluated", default: 0] > 0)
             let rejected = try String.fetchAll(db, sql: "SELECT name FROM record WHERE run_id = ? AND status = 'rejected' ORDER BY name", arguments: [result.runID])
             #expect(rejected == ["浙江盛达不锈钢制品有限公司", "浙江美途户外用品有限公司"])
             let history = try String.fetchAll(db, sql: "SELECT name FROM record_history WHERE run_id = ?", arguments: [result.runID])
