@@ -66,6 +66,7 @@ let package = Package(
             dependencies: [
                 "YingtongPipeline",
                 "YingtongGenerate",
+                "YingtongRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

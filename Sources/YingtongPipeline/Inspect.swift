@@ -2,6 +2,7 @@ import Foundation
 import YingtongModel
 import YingtongIngest
 import YingtongNormalize
+import YingtongXML
 
 /// `yingtong read FILE`: what yingtong understood from one input, as JSON Lines — the user's way to see
 /// "what did it read?". Every record, every quarantined line or value, then a summary whose counts add up.
@@ -28,7 +29,9 @@ public struct Inspector {
     public func run(emit: @escaping (String) -> Void) throws -> LineAccount {
         let formForRole: Form? = form ?? (role == "roster" ? .roster : role == "macro" ? .macro : nil)
         let source = SourceFile(index: 0, path: path, role: role ?? "auto", form: formForRole, encoding: encoding)
-        var reader = CSVReader(source: source, period: period)
+        let kind = SourceReaders.kind(path: path, declared: nil)
+        if kind == .sdmx { return try sdmx(emit: emit) }
+        var reader = SourceReaders.make(source, declared: nil, period: period)
         var sink = InspectSink(emit: emit, settings: NormalizeSettings(period: period ?? Calendar(identifier: .gregorian).component(.year, from: Date()) - 1,
                                                                         countyCodes: countyCodes))
         var account = try reader.read(batchSize: 1024, into: &sink)
@@ -36,12 +39,13 @@ public struct Inspector {
         account.quarantinedLines += sink.movedLines
         account.records -= sink.movedRecords
         account.quarantinedRecords += sink.movedRecords
-        let layout = reader.layout
+        let layout = (reader as? CSVReader)?.layout ?? sink.layout
         emit(JSONValue.object([
             ("kind", .string("summary")),
             ("file", .string(path)),
             ("encoding", .string(account.encoding)),
             ("form", layout.map { .string($0.form.rawValue) } ?? .null),
+            ("format", .string(kind.rawValue)),
             ("role", .string(role ?? layout.map { Self.role(of: $0.form) } ?? "unknown")),
             ("bytes", .int(Int(account.bytes))),
             ("physical_lines", .int(account.physicalLines)),
@@ -58,6 +62,34 @@ public struct Inspector {
         return account
     }
 
+    /// SDMX observations are printed as the message has them (dimensions, value, attributes merged from every
+    /// level); the mapping to macro fields happens in a run.
+    func sdmx(emit: (String) -> Void) throws -> LineAccount {
+        let reader = try SDMXObservationReader(path: path)
+        var records = 0
+        var failure: QuarantineEntry?
+        do {
+            while let obs = try reader.next() {
+                emit(obs.jsonLine)
+                records += 1
+            }
+        } catch let fault as XMLFault {
+            failure = QuarantineEntry(sourceIndex: 0, file: path, line: Int32(fault.line), lineEnd: Int32(fault.line),
+                                      column: fault.column.map(Int32.init), raw: fault.parserMessage ?? "",
+                                      code: fault.code, messageZh: fault.messageZh)
+        }
+        if let failure { emit(InspectSink.json(failure)) }
+        var account = LineAccount()
+        account.records = records
+        account.quarantinedRecords = failure == nil ? 0 : 1
+        account.encoding = "xml"
+        emit(JSONValue.object([
+            ("kind", .string("summary")), ("file", .string(path)), ("format", .string("sdmx")),
+            ("records", .int(records)), ("quarantined_records", .int(account.quarantinedRecords)),
+        ]).text)
+        return account
+    }
+
     static func role(of form: Form) -> String {
         switch form {
         case .activity, .projects: "enterprise_rd"
@@ -67,7 +99,7 @@ public struct Inspector {
     }
 }
 
-private struct InspectSink: RecordSink {
+struct InspectSink: RecordSink {
     let emit: (String) -> Void
     let settings: NormalizeSettings
     var sequence: Int64 = 0
@@ -75,6 +107,7 @@ private struct InspectSink: RecordSink {
     var movedRecords = 0
     var valueQuarantines = 0
     var findings = 0
+    var layout: HeaderLayout?
 
     init(emit: @escaping (String) -> Void, settings: NormalizeSettings) {
         self.emit = emit
@@ -82,6 +115,7 @@ private struct InspectSink: RecordSink {
     }
 
     mutating func accept(_ raw: RawBatch) throws {
+        if layout == nil { layout = raw.layout }
         let normalized = Normalizer(settings: settings).normalize(raw, sequenceStart: sequence)
         sequence += Int64(raw.count)
         movedLines += normalized.quarantinedRecordLines
@@ -126,7 +160,9 @@ private struct InspectSink: RecordSink {
                 ("submitted_at", b.submittedAt[row].json), ("status", .string(b.status[row].rawValue)),
                 ("fields", .object(fields)),
                 ("provenance", .object([("file", .string(raw.source.path)), ("line", .int(Int(prov.line))),
-                                        ("line_end", .int(Int(prov.lineEnd))), ("byte_offset", .int(Int(prov.byteOffset)))])),
+                                        ("line_end", .int(Int(prov.lineEnd))),
+                                        ("byte_offset", prov.byteOffset >= 0 ? .int(Int(prov.byteOffset)) : .null),
+                                        ("element_path", prov.elementPath.json)])),
             ]
             if !found.isEmpty { obj.append(("findings", .array(found))) }
             emit(JSONValue.object(obj).text)
@@ -139,6 +175,12 @@ private struct InspectSink: RecordSink {
     }
 
     mutating func quarantine(_ entry: QuarantineEntry) throws { emit(Self.json(entry)) }
+
+    mutating func explanation(_ explanation: Explanation) throws {
+        emit(JSONValue.object([("kind", .string("explanation")), ("uscc", .string(explanation.uscc)),
+                               ("period", .int(explanation.period)), ("rule", .string(explanation.rule)),
+                               ("text", .string(explanation.text)), ("line", .int(Int(explanation.line)))]).text)
+    }
 
     mutating func notice(_ messageZh: String) {
         emit(JSONValue.object([("kind", .string("notice")), ("message", .string(messageZh))]).text)

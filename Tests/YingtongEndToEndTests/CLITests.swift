@@ -69,3 +69,51 @@ func runCLI(_ args: [String], cwd: URL = repositoryRoot) throws -> (status: Int3
         #expect(badRead.status == 2)
     }
 }
+
+@Suite struct ValidateAndRulesCLITests {
+    @Test func validateGivesChineseFeedbackAndExitOneOnErrors() throws {
+        let r = try runCLI(["validate", "fixtures/demo-county/2023/107-2_研发活动.csv", "fixtures/demo-county/2023/107-1_研发项目.csv"])
+        #expect(r.status == 1)
+        #expect(r.out.contains("一、强制性审核问题（须更正后重新报送）"))
+        #expect(r.out.contains("[V001"))
+        #expect(r.out.contains("无法读取的内容"))
+        let json = try runCLI(["validate", "--format", "json", "fixtures/demo-county/2023/107-2_研发活动.csv"])
+        let events = try json.out.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(!events.isEmpty)
+        for e in events {
+            for key in ["rule", "severity", "level", "uscc", "period", "fields", "observed", "message"] {
+                #expect(e.keys.contains(key), "\(key) missing in \(e)")
+            }
+        }
+        #expect(events.contains { $0["rule"] as? String == "V005" && $0["severity"] as? String == "error" })
+    }
+
+    @Test func validateCleanFileExitsZero() throws {
+        let r = try runCLI(["validate", "fixtures/xml/enterprise-example.xml"])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+    }
+
+    @Test func rulesListShowLint() throws {
+        let list = try runCLI(["rules", "list"])
+        #expect(list.status == 0)
+        for id in ["V001", "R101", "R117", "R201", "R219"] { #expect(list.out.contains(id)) }
+        let show = try runCLI(["rules", "show", "R102"])
+        #expect(show.out.contains("rd_exp_total") && show.out.contains("强制性"))
+        let lint = try runCLI(["rules", "lint"])
+        #expect(lint.status == 0 && lint.out.contains("未发现问题"))
+        let missing = try runCLI(["rules", "list", "--pack", "no/such.yaml"])
+        #expect(missing.status == 2)
+    }
+
+    @Test func readUnderstandsXMLAndSDMX() throws {
+        let xml = try runCLI(["read", "fixtures/xml/enterprise-example.xml"])
+        #expect(xml.status == 0)
+        #expect(xml.out.contains("\"form\":\"107-1\"") && xml.out.contains("\"rd_exp_total\":1234.5"))
+        let sdmx = try runCLI(["read", "fixtures/sdmx/macro-generic.xml"])
+        let first = try JSONSerialization.jsonObject(with: Data(sdmx.out.split(separator: "\n")[0].utf8)) as! [String: Any]
+        #expect((first["dimensions"] as? [String: String])?["INDICATOR"] == "GDP")
+        #expect((first["attributes"] as? [String: String])?["UNIT_MULT"] == "4")
+        let hostile = try runCLI(["read", "Tests/YingtongXMLTests/Hostile/billion_laughs.xml"])
+        #expect(hostile.out.contains("E-XML-ENTITY"))
+    }
+}
