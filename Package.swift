@@ -67,6 +67,7 @@ let package = Package(
                 "YingtongPipeline",
                 "YingtongGenerate",
                 "YingtongRules",
+                "YingtongXML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -23,6 +23,8 @@ public struct PipelineDefinition: Sendable {
         public var unit: String?
         public var separator: UInt8
         public var format: String?
+        /// An optional source may match no file (e.g. explanations, which only some cycles have).
+        public var optional: Bool = false
     }
 
     public var id: String
@@ -106,7 +108,8 @@ public struct PipelineDefinition: Sendable {
                 throw fail("sources 第 \(i + 1) 项的 unit “\(unit)” 不是金额单位（元、千元、万元、亿元）")
             }
             sources.append(Source(role: role, form: form, path: p, encoding: (m["encoding"] as? String) ?? "auto",
-                                  unit: m["unit"] as? String, separator: separator, format: m["format"] as? String))
+                                  unit: m["unit"] as? String, separator: separator, format: m["format"] as? String,
+                                  optional: (m["optional"] as? Bool) ?? false))
         }
         var targets: [String: Decimal] = [:]
         for (k, v) in (root["targets"] as? [String: Any]) ?? [:] {
@@ -139,7 +142,7 @@ public struct PipelineDefinition: Sendable {
     public func files(of source: Source) throws -> [String] {
         let pattern = resolve(source.path)
         let matches = Glob.expand(pattern)
-        guard !matches.isEmpty else {
+        guard !matches.isEmpty || source.optional else {
             throw YingtongError("E-INPUT-MISSING", "来源 \(source.role) 的路径 \(source.path) 没有匹配到任何文件（\(pattern)）")
         }
         return matches

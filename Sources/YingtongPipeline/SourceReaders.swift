@@ -20,10 +20,11 @@ enum SourceReaders {
     }
 
     static func make(_ file: SourceFile, declared: String?, period: Int?) -> any RecordSource {
+        if file.role == "explanations" { return ExplanationCSVReader(source: file, period: period ?? 0) }
         switch kind(path: file.path, declared: declared) {
-        case .csv: CSVReader(source: file, period: period)
-        case .xml: YingtongXMLReader(source: file)
-        case .sdmx: SDMXReader(source: file)
+        case .csv: return CSVReader(source: file, period: period)
+        case .xml: return YingtongXMLReader(source: file)
+        case .sdmx: return SDMXReader(source: file)
         }
     }
 }

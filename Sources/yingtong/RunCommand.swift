@@ -3,6 +3,7 @@ import Foundation
 import YingtongModel
 import YingtongPipeline
 import YingtongGenerate
+import YingtongXML
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,8 +51,24 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "输出目录")
     var out: String
 
+    @Option(help: "格式：csv（与 fixtures 相同的一套 CSV 和 pipeline.yaml）或 xml（统计局导出的 GB18030 XML）")
+    var format: String = "csv"
+
     func run() throws {
         let start = Date()
+        if format == "xml" {
+            do {
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                let url = URL(fileURLWithPath: out).appendingPathComponent("bureau_rd.xml")
+                let bytes = try BureauXMLWriter.write(enterprises: enterprises, seed: seed, to: url)
+                print(String(format: "已生成统计局导出 XML：%@（%d 家企业，%.1f MB，用时 %.2f 秒）", url.path, enterprises,
+                             Double(bytes) / 1e6, Date().timeIntervalSince(start)))
+            } catch {
+                fail(error)
+            }
+            return
+        }
+        guard format == "csv" else { fail(YingtongError("E-CLI-FORMAT", "--format 应为 csv 或 xml")) }
         let summary: SyntheticCycle.Summary
         do {
             summary = try SyntheticCycle(enterprises: enterprises, seed: seed, period: period, format: .csv)

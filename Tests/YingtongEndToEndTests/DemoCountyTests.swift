@@ -89,7 +89,11 @@ func indicatorTable(_ text: String) -> [String: [String: String]] {
                 "107-2_研发活动.csv:11:E-VALUE-NUMBER",
                 "107-2_研发活动.csv:20:E-ID-USCC-EXCEL",
                 "107-2_研发活动.csv:32:E-ENCODING",
+                "说明.csv:3:E-EXPLANATION-INCOMPLETE",
             ].sorted())
+            // A 核实性 query with a written explanation (说明.csv) leaves the record `explained`, not flagged.
+            let explained = try String.fetchAll(db, sql: "SELECT name FROM record WHERE run_id = ? AND status = 'explained'", arguments: [result.runID])
+            #expect(explained == ["浙江博远智能装备有限公司"])
             let encoding = try #require(quarantine.first { ($0["code"] as String) == "E-ENCODING" })
             #expect((encoding["byte_offset"] as Int64?) == 8494)
             #expect((encoding["column"] as Int?) == 22)
@@ -120,7 +124,7 @@ func indicatorTable(_ text: String) -> [String: [String: String]] {
             // Every physical line of every input is in a record, in quarantine or layout.
             let inputs = try String.fetchOne(db, sql: "SELECT inputs FROM run WHERE id = ?", arguments: [result.runID]) ?? "[]"
             let decoded = try JSONDecoder().decode([RunInput].self, from: Data(inputs.utf8))
-            #expect(decoded.count == 5)
+            #expect(decoded.count == 6)
             for input in decoded {
                 let l = input.lines
                 #expect(l.physicalLines == l.recordLines + l.quarantinedLines + l.layoutLines, "\(input.path)")
@@ -154,7 +158,7 @@ func indicatorTable(_ text: String) -> [String: [String: String]] {
         let folder = dir.appendingPathComponent("not-a-file.csv")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         broken.sources.append(.init(role: "enterprise_rd", form: .activity, path: folder.path, encoding: "auto", unit: nil,
-                                    separator: UInt8(ascii: ","), format: nil))
+                                    separator: UInt8(ascii: ","), format: nil, optional: false))
         #expect(throws: YingtongError.self) { try PipelineRunner(definition: broken).run() }
         let store = try Store(path: good.storePath, readOnly: true)
         defer { try? store.close() }
