@@ -134,3 +134,23 @@ public struct YingtongError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { "[\(code)] \(messageZh)" }
 }
+
+/// An explanation the enterprise sent for a 核实性 query: an XML `<Note rule="R212">` or a row of an
+/// explanations CSV (`uscc, period, rule, text`).
+public struct Explanation: Sendable, Hashable, Codable {
+    public var uscc: String
+    public var period: Int
+    public var rule: String
+    public var text: String
+    public var sourceIndex: Int32
+    public var line: Int32
+
+    public init(uscc: String, period: Int, rule: String, text: String, sourceIndex: Int32, line: Int32) {
+        self.uscc = uscc
+        self.period = period
+        self.rule = rule
+        self.text = text
+        self.sourceIndex = sourceIndex
+        self.line = line
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import YingtongModel
 
 /// A JSON value with ordered keys, so `yingtong read` prints fields in form order (JSONSerialization sorts or
 /// scrambles them), written straight to text without building Foundation objects.
@@ -43,25 +44,7 @@ public indirect enum JSONValue: Sendable {
         return s
     }
 
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    out += String(format: "\\u%04x", u.value)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
-    }
+    static func quote(_ s: String, into out: inout String) { JSONText.quote(s, into: &out) }
 }
 
 extension Optional where Wrapped == String {

@@ -1,4 +1,5 @@
 import GRDB
+import YingtongModel
 import GRDBSQLite
 
 /// `SQLITE_TRANSIENT` is a C macro (a cast of -1) that Swift cannot import; GRDB defines it the same way.
@@ -74,24 +75,7 @@ func jsonArray(_ items: [String]) -> String {
     var out = "["
     for (i, s) in items.enumerated() {
         if i > 0 { out += "," }
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
+        JSONText.quote(s, into: &out)
     }
     return out + "]"
 }

@@ -4,23 +4,8 @@ import YingtongModel
 
 /// An explanation (上报说明) an enterprise sent for a 核实性 finding; matched to violations by
 /// (uscc, period, rule) in ``RunWriter/applyStatuses()``.
-public struct ExplanationNote: Sendable, Hashable {
-    public var uscc: String
-    public var period: Int
-    public var rule: String
-    public var text: String
-    public var sourceIndex: Int32
-    public var line: Int32
-
-    public init(uscc: String, period: Int, rule: String, text: String, sourceIndex: Int32, line: Int32) {
-        self.uscc = uscc
-        self.period = period
-        self.rule = rule
-        self.text = text
-        self.sourceIndex = sourceIndex
-        self.line = line
-    }
-}
+/// The store keeps explanations exactly as the readers deliver them.
+public typealias ExplanationNote = Explanation
 
 /// What ``RunWriter/resolveResubmissions()`` moved to history.
 public struct ResubmissionCounts: Sendable, Hashable {
