@@ -102,7 +102,7 @@ private struct Duplicate {
 private final class SchemaEngine {
     let source: SourceFile
     let dictionary: FieldDictionary
-    var stream: XMLStream
+    let stream: XMLStream
     let batchSize: Int
 
     // Hot state is marked `@exclusivity(unchecked)`: the engine is single-threaded and never hands out overlapping
@@ -366,13 +366,8 @@ private final class SchemaEngine {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("yingtong-xml-tail-\(UUID().uuidString).xml")
         guard FileManager.default.createFile(atPath: tmp.path, contents: Data(doc)) else { return false }
         defer { try? FileManager.default.removeItem(at: tmp) }
-        let main = stream
-        defer { stream = main; intern() }
-        do {
-            stream = try XMLStream(path: tmp.path, encoding: nil, limits: main.limits)
-        } catch {
-            return false
-        }
+        // The main reader has failed for good: the stream starts over on the window.
+        do { try stream.reopen(path: tmp.path) } catch { return false }
         intern()
         stream.lineOffset = fromLine - 1
         let before = enterpriseCount + Int(account.quarantinedRecords)
@@ -390,13 +385,8 @@ private final class SchemaEngine {
     private func replayPrefix(_ fault: XMLFault, skipping handled: Int, into sink: inout some RecordSink) throws -> Bool {
         guard let path = FaultReplay.prefix(of: source.path, beforeLine: fault.line) else { return false }
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let main = stream
-        defer { stream = main; intern(); replaySkip = 0 }
-        do {
-            stream = try XMLStream(path: path, encoding: nil, limits: main.limits)
-        } catch {
-            return false
-        }
+        defer { replaySkip = 0 }
+        do { try stream.reopen(path: path) } catch { return false }
         intern()
         let before = enterpriseCount + Int(account.quarantinedRecords)
         replaySkip = handled
@@ -554,7 +544,7 @@ private final class SchemaEngine {
         valueQuarantine.removeAll()
         notes.removeAll()
         raw.removeAll(keepingCapacity: true)
-        raw.append(contentsOf: "<Enterprise".utf8)
+        raw.append(contentsOf: Tag.enterpriseOpen)
         let line = Int32(enterpriseLine)
         try stream.forEachAttribute { name, ns, value throws(XMLFault) in
             appendRawAttribute(name, value)
@@ -578,7 +568,7 @@ private final class SchemaEngine {
         var p = PendingProject(cells: PendingCells(width: projectLayout.bindings.count), line: stream.currentLine,
                                lineEnd: stream.currentLine, path: "\(enterprisePath)/Project[\(projectSiblings)]",
                                rawStart: raw.count, rawEnd: raw.count)
-        raw.append(contentsOf: "<Project".utf8)
+        raw.append(contentsOf: Tag.projectOpen)
         let line = Int32(p.line)
         let path = p.path
         try stream.forEachAttribute { name, ns, value throws(XMLFault) in
@@ -603,7 +593,7 @@ private final class SchemaEngine {
 
     private func endProject(line: Int) {
         guard var p = currentProject else { return }
-        raw.append(contentsOf: "</Project>".utf8)
+        raw.append(contentsOf: Tag.projectClose)
         p.rawEnd = raw.count
         p.lineEnd = max(line, p.line)
         pendingProjects.append(p)
@@ -619,7 +609,7 @@ private final class SchemaEngine {
         leafUnit = nil
         leafRule = nil
         text.removeAll(keepingCapacity: true)
-        raw.append(contentsOf: kind == .value ? "<Value".utf8 : "<Note".utf8)
+        raw.append(contentsOf: kind == .value ? Tag.valueOpen : Tag.noteOpen)
         try stream.forEachAttribute { name, ns, value throws(XMLFault) in
             appendRawAttribute(name, value)
             guard ns == nil else { return }
@@ -644,7 +634,7 @@ private final class SchemaEngine {
         let kind = leaf
         leaf = .none
         text.withUnsafeBufferPointer { appendEscaped($0, attribute: false) }
-        raw.append(contentsOf: kind == .value ? "</Value>".utf8 : "</Note>".utf8)
+        raw.append(contentsOf: kind == .value ? Tag.valueClose : Tag.noteClose)
         let trimmed = trim(text)
         if kind == .note {
             let t = String(decoding: text[trimmed], as: UTF8.self)
@@ -711,7 +701,7 @@ private final class SchemaEngine {
 
     private func endEnterprise(line: Int, into sink: inout some RecordSink) throws {
         inEnterprise = false
-        raw.append(contentsOf: "</Enterprise>".utf8)
+        raw.append(contentsOf: Tag.enterpriseClose)
         let start = max(enterpriseLine, lastAccountedLine + 1)
         let end = max(line, start)
         lastAccountedLine = end
@@ -848,7 +838,8 @@ private final class SchemaEngine {
     private func appendRawAttribute(_ name: UnsafePointer<UInt8>, _ value: UnsafePointer<UInt8>) {
         raw.append(UInt8(ascii: " "))
         raw.append(contentsOf: UnsafeBufferPointer(start: name, count: strlen(name)))
-        raw.append(contentsOf: "=\"".utf8)
+        raw.append(0x3D)  // =
+        raw.append(0x22)  // "
         appendEscaped(UnsafeBufferPointer(start: value, count: strlen(value)), attribute: true)
         raw.append(UInt8(ascii: "\""))
     }
@@ -915,4 +906,12 @@ extension RawBatch {
         rawEnd.append(Int32(arena.count))
         self.provenance.append(provenance)
     }
+}
+
+/// The markup of the reconstructed raw text, as bytes once (a literal's `.utf8` is re-walked on every append).
+private enum Tag {
+    static let enterpriseOpen = Array("<Enterprise".utf8), enterpriseClose = Array("</Enterprise>".utf8)
+    static let projectOpen = Array("<Project".utf8), projectClose = Array("</Project>".utf8)
+    static let valueOpen = Array("<Value".utf8), valueClose = Array("</Value>".utf8)
+    static let noteOpen = Array("<Note".utf8), noteClose = Array("</Note>".utf8)
 }
