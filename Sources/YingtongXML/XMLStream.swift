@@ -12,10 +12,14 @@ public struct XMLLimits: Sendable, Hashable {
     public var maxDepth: Int = 64
     /// Longest text node or attribute value, in UTF-8 bytes (a `Note` is a paragraph, a number a few bytes).
     public var maxTextBytes: Int = 1 << 20
+    /// Most elements (values, projects, notes) one record may hold: a record is kept in memory until it is
+    /// complete, so this is what bounds memory per record. Real enterprises have a few hundred.
+    public var maxElementsPerRecord: Int = 100_000
 
-    public init(maxDepth: Int = 64, maxTextBytes: Int = 1 << 20) {
+    public init(maxDepth: Int = 64, maxTextBytes: Int = 1 << 20, maxElementsPerRecord: Int = 100_000) {
         self.maxDepth = maxDepth
         self.maxTextBytes = maxTextBytes
+        self.maxElementsPerRecord = maxElementsPerRecord
     }
 }
 

@@ -400,6 +400,8 @@ private final class SchemaEngine {
         return enterpriseCount + Int(account.quarantinedRecords) > before
     }
     @exclusivity(unchecked) var replaySkip = 0
+    @exclusivity(unchecked) var elementsInRecord = 0
+    @exclusivity(unchecked) var overLimit = false
     @exclusivity(unchecked) var usesPrefixes = false
     @exclusivity(unchecked) var windowNotApplicable = false
 
@@ -456,6 +458,15 @@ private final class SchemaEngine {
                     if !stream.isEmptyElement { skipSubtree() }
                     continue
                 }
+                if inEnterprise {
+                    elementsInRecord += 1
+                    if elementsInRecord > stream.limits.maxElementsPerRecord {
+                        // Stop holding this record's content; it is quarantined whole when it ends.
+                        overLimit = true
+                        if !stream.isEmptyElement { skipSubtree() }
+                        continue
+                    }
+                }
                 if depth == 2 && name == nEnterprise {
                     siblingEnterprises += 1
                     if siblingEnterprises <= replaySkip {
@@ -488,7 +499,10 @@ private final class SchemaEngine {
                 }
             case .text:
                 if leaf == .value || leaf == .note, let v = stream.value {
-                    text.append(contentsOf: UnsafeBufferPointer(start: v, count: strlen(v)))
+                    let n = strlen(v)
+                    // Text split by comments or child markup could otherwise add up past the text limit.
+                    if text.count + n > stream.limits.maxTextBytes { overLimit = true }
+                    else { text.append(contentsOf: UnsafeBufferPointer(start: v, count: n)) }
                 }
             case .whitespace:
                 break
@@ -542,6 +556,8 @@ private final class SchemaEngine {
         projectSiblings = 0
         duplicates.removeAll()
         valueQuarantine.removeAll()
+        elementsInRecord = 0
+        overLimit = false
         notes.removeAll()
         raw.removeAll(keepingCapacity: true)
         raw.append(contentsOf: Tag.enterpriseOpen)
@@ -782,6 +798,9 @@ private final class SchemaEngine {
 
     /// Why the current Enterprise cannot become a record, if it cannot.
     private func rejection() -> (code: String, message: String)? {
+        if overLimit {
+            return ("E-XML-LIMIT", "企业包含的元素超过上限 \(stream.limits.maxElementsPerRecord) 个（Value/Project/Note），超出部分未读取，整个企业隔离")
+        }
         if let d = duplicates.first {
             let more = duplicates.count > 1 ? "（另有 \(duplicates.count - 1) 处重复）" : ""
             let whereZh = d.inProject.map { "项目 \($0) 中" } ?? "企业中"
@@ -835,7 +854,11 @@ private final class SchemaEngine {
 
     // MARK: Raw text
 
+    /// The reconstructed text of one record stops growing here; a record that large is quarantined anyway.
+    static let rawCap = 16 << 20
+
     private func appendRawAttribute(_ name: UnsafePointer<UInt8>, _ value: UnsafePointer<UInt8>) {
+        if raw.count > Self.rawCap { overLimit = true; return }
         raw.append(UInt8(ascii: " "))
         raw.append(contentsOf: UnsafeBufferPointer(start: name, count: strlen(name)))
         raw.append(0x3D)  // =
@@ -845,6 +868,7 @@ private final class SchemaEngine {
     }
 
     private func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, attribute: Bool) {
+        if raw.count > Self.rawCap { overLimit = true; return }
         // Nearly every value has nothing to escape: append it whole.
         if !bytes.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 }) {
             raw.append(contentsOf: bytes)

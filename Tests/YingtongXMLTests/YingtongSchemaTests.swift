@@ -266,6 +266,19 @@ struct YingtongSchemaTests {
         #expect(account.balanced)
     }
 
+    @Test func aRecordWithTooManyElementsIsQuarantinedNotHeld() throws {
+        var xml = "<RDReport xmlns=\"urn:yingtong:rd:1\" period=\"2023\">\n<Enterprise uscc=\"91330122MA2H3K6J0M\">\n"
+        for i in 0..<50 { xml += "<Project name=\"p\(i)\"><Value field=\"exp\">1</Value></Project>\n" }
+        xml += "</Enterprise>\n<Enterprise uscc=\"913301227352814433\"><Value field=\"rd_staff_total\">1</Value></Enterprise>\n</RDReport>\n"
+        let (sink, account) = try readYingtong(try temporaryFile("many.xml", xml),
+                                               limits: XMLLimits(maxElementsPerRecord: 40))
+        #expect(sink.quarantined.map(\.code) == ["E-XML-LIMIT"])
+        #expect(sink.quarantined.first?.elementPath == "/RDReport/Enterprise[1]")
+        #expect(sink.rows(of: .activity).map { $0["uscc"] } == ["913301227352814433"], "reading goes on after it")
+        #expect(sink.rows(of: .projects).isEmpty)
+        #expect(account.balanced)
+    }
+
     @Test func notAYingtongReportIsAnError() throws {
         let path = try temporaryFile("other.xml", "<Other/>")
         #expect(throws: YingtongError.self) { try readYingtong(path) }
