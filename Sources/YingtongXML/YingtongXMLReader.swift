@@ -586,13 +586,13 @@ private final class SchemaEngine {
                                rawStart: raw.count, rawEnd: raw.count)
         raw.append(contentsOf: Tag.projectOpen)
         let line = Int32(p.line)
-        let path = p.path
+        let number = projectSiblings
         try stream.forEachAttribute { name, ns, value throws(XMLFault) in
             appendRawAttribute(name, value)
             guard ns == nil else { return }
             for (attr, binding) in projectAttributes where attr == name {
                 store(binding: binding, bytes: UnsafeBufferPointer(start: value, count: strlen(value)),
-                      unit: nil, line: line, into: &p.cells, project: path)
+                      unit: nil, line: line, into: &p.cells, project: number)
                 return
             }
             noticeOnce("pa:\(name.string)", "Project 的属性 \(name.string) 不属于 yingtong 格式，已忽略")
@@ -667,19 +667,14 @@ private final class SchemaEngine {
             return
         }
         let inProject = currentProject != nil
+        let fast = leafLabelIndex >= 0 ? fastBinding(label, index: leafLabelIndex, project: inProject) : -1
+        if fast >= 0 {
+            storeLeaf(binding: fast, trimmed: trimmed, inProject: inProject)
+            return
+        }
         switch resolve(label, index: leafLabelIndex, project: inProject) {
         case .binding(let b):
-            let unit = leafUnit
-            text.withUnsafeBufferPointer { buf in
-                let slice = UnsafeBufferPointer(rebasing: buf[trimmed])
-                if inProject {
-                    let path = currentProject!.path
-                    store(binding: b, bytes: slice, unit: unit, line: Int32(leafLine), into: &currentProject!.cells,
-                          project: path)
-                } else {
-                    store(binding: b, bytes: slice, unit: unit, line: Int32(leafLine), into: &cells, project: nil)
-                }
-            }
+            storeLeaf(binding: b, trimmed: trimmed, inProject: inProject)
         case .unknown:
             noticeOnce("field:\(label)", "未知字段 \(label)（首次见于第 \(leafLine) 行）已忽略；原文保留在记录的原始文本中")
         case .ambiguous(let fields):
@@ -693,6 +688,38 @@ private final class SchemaEngine {
         }
     }
 
+    private func storeLeaf(binding b: Int, trimmed: Range<Int>, inProject: Bool) {
+        let unit = leafUnit
+        let line = Int32(leafLine)
+        text.withUnsafeBufferPointer { buf in
+            let slice = UnsafeBufferPointer(rebasing: buf[trimmed])
+            if inProject {
+                store(binding: b, bytes: slice, unit: unit, line: line, into: &currentProject!.cells, project: projectSiblings)
+            } else {
+                store(binding: b, bytes: slice, unit: unit, line: line, into: &cells, project: nil)
+            }
+        }
+    }
+
+    /// Binding per interned label, as a plain integer: -2 not looked up yet, -1 not a binding (slow path).
+    /// Copying `FieldResolution` values (their payloads are reference-counted) showed in the profile.
+    @exclusivity(unchecked) var activityFast: [Int32] = []
+    @exclusivity(unchecked) var projectFast: [Int32] = []
+
+    private func fastBinding(_ label: String, index: Int, project: Bool) -> Int {
+        if project {
+            if index < projectFast.count, projectFast[index] != -2 { return Int(projectFast[index]) }
+            while projectFast.count <= index { projectFast.append(-2) }
+        } else {
+            if index < activityFast.count, activityFast[index] != -2 { return Int(activityFast[index]) }
+            while activityFast.count <= index { activityFast.append(-2) }
+        }
+        var b: Int32 = -1
+        if case .binding(let found) = resolve(label, index: index, project: project) { b = Int32(found) }
+        if project { projectFast[index] = b } else { activityFast[index] = b }
+        return Int(b)
+    }
+
     private func valueEntry(field: String?, code: String, message: String) -> QuarantineEntry {
         let path = currentProject.map { "\($0.path)/Value" } ?? "\(enterprisePath)/Value"
         return QuarantineEntry(sourceIndex: source.index, file: source.fileName, line: Int32(leafLine),
@@ -700,12 +727,13 @@ private final class SchemaEngine {
                                raw: String(decoding: text, as: UTF8.self), code: code, messageZh: message)
     }
 
+    /// `project` is the Project's number within the Enterprise, nil for a 107-2 value.
     private func store(binding: Int, bytes: UnsafeBufferPointer<UInt8>, unit: String?, line: Int32,
-                       into c: inout PendingCells, project: String?) {
+                       into c: inout PendingCells, project: Int?) {
         if c.start[binding] >= 0 {
             let layout = project == nil ? activityLayout! : projectLayout!
             duplicates.append(Duplicate(field: layout.bindings[binding].field, firstLine: c.line[binding],
-                                        secondLine: line, inProject: project))
+                                        secondLine: line, inProject: project.map { "\(enterprisePath)/Project[\($0)]" }))
             return
         }
         c.start[binding] = Int32(arena.count)
