@@ -25,6 +25,8 @@ let package = Package(
             resources: [.copy("Reference")]
         ),
         .target(name: "YingtongIngest", dependencies: ["YingtongModel"]),
+        // Synthetic cycles for tests and benchmarks; depends on the model only, so any stage can use it.
+        .target(name: "YingtongGenerate", dependencies: ["YingtongModel"]),
         // libxml2 from the system (FORMATS §3–4): the streaming xmlTextReader, with no copy of the parser to build.
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .target(name: "YingtongXML", dependencies: ["CLibXML2", "YingtongModel", "YingtongIngest"]),
@@ -32,16 +34,28 @@ let package = Package(
         .executableTarget(name: "yingtong-xml-bench", dependencies: ["YingtongXML", "YingtongIngest", "YingtongModel"]),
         .target(name: "YingtongNormalize", dependencies: ["YingtongModel", "YingtongIngest"]),
         .target(
-            name: "YingtongStore",
-            dependencies: ["YingtongModel", .product(name: "GRDB", package: "GRDB.swift")]
+            name: "YingtongRules",
+            dependencies: ["YingtongModel", .product(name: "Yams", package: "Yams"), "COpenSSL"]
         ),
-        .target(name: "YingtongIndicators", dependencies: ["YingtongModel", "YingtongStore"]),
+        .target(
+            name: "YingtongStore",
+            dependencies: [
+                "YingtongModel", .product(name: "GRDB", package: "GRDB.swift"),
+                // The bulk loader binds with the raw sqlite3_* API on GRDB's own connection (same libsqlite3).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "YingtongIndicators",
+            dependencies: ["YingtongModel", "YingtongStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .target(name: "YingtongReport", dependencies: ["YingtongModel", "YingtongStore", "YingtongIndicators"]),
         .target(
             name: "YingtongPipeline",
             dependencies: [
-                "YingtongModel", "YingtongIngest", "YingtongNormalize", "YingtongStore",
-                "YingtongIndicators", "YingtongReport",
+                "YingtongModel", "YingtongIngest", "YingtongNormalize", "YingtongRules", "YingtongStore",
+                "YingtongIndicators", "YingtongReport", "YingtongXML",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 "COpenSSL",
@@ -51,10 +65,16 @@ let package = Package(
             name: "yingtong",
             dependencies: [
                 "YingtongPipeline",
+                "YingtongGenerate",
+                "YingtongRules",
+                "YingtongXML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // scripts/bench-rules: the rule catalogue over 1,000,000 synthetic enterprises (release build only).
+        .executableTarget(name: "RulesBench", dependencies: ["YingtongRules", "YingtongModel"]),
         .testTarget(name: "YingtongModelTests", dependencies: ["YingtongModel"]),
+        .testTarget(name: "YingtongGenerateTests", dependencies: ["YingtongGenerate", "YingtongModel"]),
         .testTarget(name: "YingtongIngestTests", dependencies: ["YingtongIngest", "YingtongModel"]),
         .testTarget(
             name: "YingtongXMLTests",
@@ -62,11 +82,28 @@ let package = Package(
             resources: [.copy("Hostile")]
         ),
         .testTarget(name: "YingtongNormalizeTests", dependencies: ["YingtongNormalize", "YingtongIngest", "YingtongModel"]),
-        .testTarget(name: "YingtongStoreTests", dependencies: ["YingtongStore", "YingtongModel"]),
+        .testTarget(
+            name: "YingtongRulesTests",
+            dependencies: ["YingtongRules", "YingtongModel"],
+            resources: [.copy("Cases")]
+        ),
+        .testTarget(
+            name: "YingtongStoreTests",
+            dependencies: ["YingtongStore", "YingtongModel", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(name: "YingtongIndicatorsTests", dependencies: ["YingtongIndicators", "YingtongStore", "YingtongModel"]),
+        // Release-build benchmark of the store's bulk load (scripts/bench-store); not part of the product.
+        .executableTarget(
+            name: "yingtong-bench-store",
+            dependencies: [
+                "YingtongStore", "YingtongModel", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "YingtongEndToEndTests",
-            dependencies: ["YingtongPipeline", "YingtongStore", "YingtongModel"],
-            resources: []
+            dependencies: ["YingtongPipeline", "YingtongStore", "YingtongIndicators", "YingtongModel", "yingtong",
+                           .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -143,6 +143,16 @@ public struct RawBatch: Sendable {
         return try arena.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[s..<e])) }
     }
 
+    /// The cell's bytes within an arena pointer obtained once per batch (`arena.withUnsafeBufferPointer`), for
+    /// loops over every cell where a closure per cell costs more than the work.
+    @inline(__always)
+    public func cell(_ row: Int, _ binding: Int, in arena: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        let k = row * width + binding
+        let s = Int(cellStart[k])
+        if s < 0 { return nil }
+        return UnsafeBufferPointer(rebasing: arena[s..<Int(cellEnd[k])])
+    }
+
     public func cellText(_ row: Int, _ binding: Int) -> String? {
         withCell(row, binding) { $0.map { String(decoding: $0, as: UTF8.self) } }
     }

@@ -13,6 +13,11 @@ public enum USCC {
 
     /// Upper-cases, trims and removes inner spaces and hyphens; full-width letters become ASCII.
     public static func normalize(_ raw: String) -> String {
+        // Fast path: already 18 upper-case ASCII letters and digits, as nearly every cell is.
+        let utf8 = raw.utf8
+        if utf8.count == 18, utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }) {
+            return raw
+        }
         var s = HeaderText.halfWidth(raw).uppercased()
         s.removeAll { $0 == " " || $0 == "-" || $0 == "\t" || $0 == "\u{a0}" }
         return s
@@ -115,6 +120,7 @@ public final class IndustryClassification: Sendable {
     public let industrialSections: Set<Character>
     public let hightechClasses: Set<String>
     public let hightechEdition: String
+    private let _sectionByDivision: [Character?]
 
     public static let standard: IndustryClassification = {
         do {
@@ -136,6 +142,9 @@ public final class IndustryClassification: Sendable {
             return Section(letter: letter, name: (m["name"] as? String) ?? key, divisions: d[0]...d[1])
         }.sorted { $0.letter < $1.letter }
         industrialSections = Set(((root["industrial_sections"] as? [String]) ?? []).compactMap(\.first))
+        var table = [Character?](repeating: nil, count: 100)
+        for sec in sections { for d in sec.divisions where d < 100 { table[d] = sec.letter } }
+        _sectionByDivision = table
         hightechClasses = try Self.loadHightech(hightechYAML).codes
         hightechEdition = try Self.loadHightech(hightechYAML).edition
     }
@@ -151,6 +160,10 @@ public final class IndustryClassification: Sendable {
         return (codes, "\(root["edition"] ?? "")")
     }
 
+    private var sectionByDivision: [Character?] {
+        _sectionByDivision
+    }
+
     public func section(ofDivision division: Int) -> Section? {
         sections.first { $0.divisions.contains(division) }
     }
@@ -163,6 +176,12 @@ public final class IndustryClassification: Sendable {
 
     /// Accepts `3841`, `C3841`, `c 3841`, `384`, `38`; checks that the letter agrees with the 大类.
     public func parse(_ raw: String) -> Parsed {
+        // Fast path: four ASCII digits, as industry codes nearly always arrive.
+        let u = Array(raw.utf8)
+        if u.count == 4, u.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            let division = Int(u[0] - 0x30) * 10 + Int(u[1] - 0x30)
+            if let sec = sectionByDivision[division] { return .valid(String(sec) + raw) }
+        }
         var s = HeaderText.halfWidth(raw).uppercased()
         s.removeAll { $0 == " " || $0 == "-" }
         var letter: Character?
@@ -204,6 +223,12 @@ public enum PeriodText {
 
     /// `202203`, `2022-03`, `2022年3月`, `2022.03` → 202203; nil when not a valid month.
     public static func yearMonth(_ raw: String) -> Int? {
+        let u = Array(raw.utf8)
+        if u.count == 6, u.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            let y = Int(u[0] - 0x30) * 1000 + Int(u[1] - 0x30) * 100 + Int(u[2] - 0x30) * 10 + Int(u[3] - 0x30)
+            let m = Int(u[4] - 0x30) * 10 + Int(u[5] - 0x30)
+            return (1950...2100).contains(y) && (1...12).contains(m) ? y * 100 + m : nil
+        }
         let s = HeaderText.halfWidth(raw).trimmingCharacters(in: .whitespaces)
         let parts = s.split(whereSeparator: { !($0.isASCII && $0.isNumber) }).map(String.init)
         var y: Int?, m: Int?
@@ -214,5 +239,15 @@ public enum PeriodText {
         }
         guard let y, let m, (1950...2100).contains(y), (1...12).contains(m) else { return nil }
         return y * 100 + m
+    }
+}
+
+extension USCC {
+    /// Builds a valid USCC from its parts: department+category (`91`), area (`330782`) and the 8-char body of
+    /// the 组织机构代码; both check characters (GB 11714 inside, GB 32100 at the end) are computed.
+    public static func make(category: String, area: String, orgBody: String) -> String? {
+        let body = Array(orgBody.utf8)
+        guard body.count == 8, let orgCheck = OrgCode.checkChar(body) else { return nil }
+        return complete(category + area + orgBody + String(UnicodeScalar(orgCheck)))
     }
 }

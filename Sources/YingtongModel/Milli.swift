@@ -45,6 +45,12 @@ public struct Milli: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Multiplies by an exact decimal factor (a unit conversion), rounding half away from zero to a milli.
     /// Returns nil on overflow.
     public func scaled(by factor: UnitFactor) -> Milli? {
+        // Most cells are already in the canonical unit, or in 万元/亿元 (whole multiples): no division needed.
+        if factor.denominator == 1 {
+            if factor.numerator == 1 { return self }
+            let (p, o) = raw.multipliedReportingOverflow(by: factor.numerator)
+            return o ? nil : Milli(raw: p)
+        }
         let (hi, lo) = raw.multipliedFullWidth(by: factor.numerator)
         guard hi == 0 || hi == -1 else { return nil }
         let wide = (Int128(hi) << 64) | Int128(lo)

@@ -30,3 +30,11 @@ import Testing
         #expect(USCC.normalize("91330782-MA2A7K5N2-3") == "91330782MA2A7K5N23")
     }
 }
+
+@Suite struct USCCMakeTests {
+    @Test func makeProducesCodesValidInsideAndOut() {
+        let code = USCC.make(category: "91", area: "330782", orgBody: "MA2A7K5N")
+        #expect(code == "91330782MA2A7K5N23")
+        #expect(OrgCode.isValid(USCC.embeddedOrgCode(code!)!))
+    }
+}

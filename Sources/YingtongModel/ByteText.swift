@@ -1,0 +1,74 @@
+import Foundation
+
+/// Byte-level fast paths for the per-cell hot loop: most cells are short ASCII, and going through Foundation
+/// (`trimmingCharacters`, `components`) for each of 50 million cells costs more than everything else together.
+public enum ByteText {
+    @inline(__always)
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+
+    /// The cell without surrounding ASCII spaces; full-width spaces are left to the slow path.
+    @inline(__always)
+    public static func trimmed(_ p: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var s = 0, e = p.count
+        while s < e, isSpace(p[s]) { s += 1 }
+        while e > s, isSpace(p[e - 1]) { e -= 1 }
+        return UnsafeBufferPointer(rebasing: p[s..<e])
+    }
+
+    @inline(__always)
+    public static func isASCII(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        for b in p where b >= 0x80 { return false }
+        return true
+    }
+
+    /// Whether every byte is an ASCII digit.
+    @inline(__always)
+    public static func isDigits(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        if p.isEmpty { return false }
+        for b in p where b < 0x30 || b > 0x39 { return false }
+        return true
+    }
+
+    public static func string(_ p: UnsafeBufferPointer<UInt8>) -> String { String(decoding: p, as: UTF8.self) }
+
+    /// Trimmed text of a cell: ASCII trimming on bytes, Unicode trimming only when the cell has non-ASCII edges.
+    public static func trimmedString(_ p: UnsafeBufferPointer<UInt8>) -> String {
+        let t = trimmed(p)
+        if t.isEmpty { return "" }
+        if !unicodeSpaceAtStart(t) && !unicodeSpaceAtEnd(t) { return string(t) }
+        return string(t).trimmingCharacters(in: unicodeSpaces)
+    }
+
+    static let unicodeSpaces = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{3000}\u{feff}\u{200b}"))
+
+    /// U+00A0, U+2000–U+200B, U+3000, U+FEFF at the edges: the only non-ASCII spaces Excel exports carry.
+    @inline(__always)
+    static func unicodeSpaceAtStart(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
+        let b = t[0]
+        if b < 0x80 { return false }
+        if b == 0xC2 { return t.count > 1 && t[1] == 0xA0 }
+        if b == 0xE2 || b == 0xE3 || b == 0xEF { return true }
+        return false
+    }
+
+    @inline(__always)
+    static func unicodeSpaceAtEnd(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = t.count
+        if t[n - 1] < 0x80 { return false }
+        if n >= 2, t[n - 2] == 0xC2, t[n - 1] == 0xA0 { return true }
+        if n >= 3 { let lead = t[n - 3]; return lead == 0xE2 || lead == 0xE3 || lead == 0xEF }
+        return false
+    }
+}
+
+extension PeriodText {
+    /// `2023` (fast path) or any form `year(_:)` accepts.
+    public static func year(bytes p: UnsafeBufferPointer<UInt8>) -> Int? {
+        let t = ByteText.trimmed(p)
+        if t.count == 4, ByteText.isDigits(t) {
+            let y = Int(t[0] - 0x30) * 1000 + Int(t[1] - 0x30) * 100 + Int(t[2] - 0x30) * 10 + Int(t[3] - 0x30)
+            return (1990...2100).contains(y) ? y : nil
+        }
+        return year(ByteText.string(t))
+    }
+}

@@ -1,0 +1,319 @@
+import Foundation
+import YingtongModel
+import YingtongIngest
+import YingtongNormalize
+import YingtongStore
+import YingtongIndicators
+import YingtongRules
+
+/// What a run produced and where it is.
+public struct RunResult: Sendable {
+    public var runID: Int64
+    public var storePath: String
+    public var outputsDir: String
+    public var indicatorsCSV: String
+    public var counts: [String: Int]
+    public var errorFindings: Int
+    public var indicators: [IndicatorRow]
+
+    /// The run's last line for people: where the results are.
+    public var summaryZh: String {
+        """
+        运行完成：记录 \(counts["records_loaded", default: 0]) 条（其中强制性错误 \(counts["records_rejected", default: 0]) 条），\
+        隔离 \(counts["quarantine_entries", default: 0]) 项，审核发现 \(counts["violations", default: 0]) 条。
+        数据库：\(storePath)
+        指标：\(indicatorsCSV)
+        """
+    }
+}
+
+/// Runs one statistics cycle: every source through Ingest → Normalize → Load, then resubmissions, statuses and
+/// indicators, all in one store transaction; output files are written beside it and put in place only after the
+/// transaction commits, so a failed run leaves the previous outputs and store untouched.
+public struct PipelineRunner {
+    public let definition: PipelineDefinition
+    public let log: (String) -> Void
+    public static let version = "0.1.0"
+
+    public init(definition: PipelineDefinition, log: @escaping (String) -> Void = { _ in }) {
+        self.definition = definition
+        self.log = log
+    }
+
+    public func run() throws -> RunResult {
+        let d = definition
+        let started = Date()
+        // Resolve every input first: a missing file stops the run before the store is touched.
+        var inputs: [(source: PipelineDefinition.Source, path: String, index: Int32)] = []
+        for source in d.sources {
+            for path in try d.files(of: source) {
+                inputs.append((source, path, Int32(inputs.count)))
+            }
+        }
+        // Rule packs are compiled before anything is written: a mistake in a rule file stops the run (exit 2).
+        let packs = try d.rulePacks.map { try RulePack.load(path: d.resolve($0)) }
+        let engines = try packs.map { try RuleEngine(pack: $0) }
+        let packDefinesFormatRules = packs.contains { $0.rules.contains { $0.id.hasPrefix("V00") } }
+        let storePath = d.resolve(d.storePath)
+        try FileManager.default.createDirectory(atPath: (storePath as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        let store = try Store(path: storePath)
+        defer { try? store.close() }
+        let writer = try store.beginRun(RunInfo(pipeline: d.id, regionCode: d.region, period: d.period,
+                                                startedAt: started, yingtongVersion: Self.version,
+                                                settings: d.indicatorSettings))
+        log("开始运行 \(d.id)，报告期 \(d.period)，\(inputs.count) 个输入文件")
+
+        let digests = DigestQueue(paths: inputs.map(\.path))
+        let loader = LoadThread(writer: writer)
+        loader.start()
+        var sink = LoadSink(loader: loader, normalizer: Normalizer(settings: NormalizeSettings(
+            period: d.period, countyCodes: Set([d.region] + d.regionAliases), emitFormatFindings: !packDefinesFormatRules)))
+        var runInputs: [RunInput] = []
+        for input in inputs {
+            let relative = Self.relativePath(input.path)
+            let file = SourceFile(index: input.index, path: relative, role: input.source.role, form: input.source.form,
+                                  encoding: input.source.encoding, defaultMoneyUnit: input.source.unit,
+                                  separator: input.source.separator)
+            var reader = SourceReaders.make(file, declared: input.source.format, period: d.period)
+            let readerStart = Date()
+            let before = sink.moved
+            var account: LineAccount
+            do {
+                account = try reader.read(batchSize: d.batchSize, into: &sink)
+                try sink.flush()
+            } catch {
+                // The loader must stop before the writer is rolled back by the error unwinding this run.
+                try? loader.finish()
+                throw error
+            }
+            let movedLines = sink.moved.lines - before.lines, movedRecords = sink.moved.records - before.records
+            account.recordLines -= movedLines
+            account.quarantinedLines += movedLines
+            account.records -= movedRecords
+            account.quarantinedRecords += movedRecords
+            if !account.balanced {
+                throw YingtongError("E-RUN-ACCOUNT", "\(relative) 的物理行数核对不平（\(account.physicalLines) ≠ 记录行 \(account.recordLines) + 隔离行 \(account.quarantinedLines) + 表头等 \(account.layoutLines)），运行已回滚")
+            }
+            let seconds = Date().timeIntervalSince(readerStart)
+            log(String(format: "读取 %@：%d 行，记录 %d，隔离 %d，编码 %@，%.1f MB/s", relative, account.physicalLines,
+                       account.records, account.quarantinedRecords, account.encoding,
+                       seconds > 0 ? Double(account.bytes) / 1e6 / seconds : 0))
+            runInputs.append(RunInput(path: relative, role: input.source.role, sha256: "", bytes: account.bytes,
+                                      encoding: account.encoding, lines: LineTally(
+                                          physicalLines: account.physicalLines, recordLines: account.recordLines,
+                                          quarantinedLines: account.quarantinedLines, layoutLines: account.layoutLines,
+                                          records: account.records, quarantinedRecords: account.quarantinedRecords)))
+        }
+        try loader.finish()
+        if !sink.pendingExplanations.isEmpty { try writer.insert(explanations: sink.pendingExplanations) }
+        let hashes = try digests.wait()
+        for i in runInputs.indices { runInputs[i].sha256 = hashes[i] }
+
+        var mark = Date()
+        func stage(_ name: String) {
+            log(String(format: "  %@：%.2f 秒", name, Date().timeIntervalSince(mark)))
+            mark = Date()
+        }
+        stage("读取、标准化、入库")
+        let resubmissions = try writer.resolveResubmissions()
+        stage("重复报送处理")
+        var ruleSummary: RuleSummary?
+        func merge(_ r: RuleSummary) { if ruleSummary == nil { ruleSummary = r } else { ruleSummary!.merge(r) } }
+        var ruleViolations = 0
+        if !engines.isEmpty {
+            let previousStore = try d.previousPath.map(d.resolve).flatMap { path -> Store? in
+                FileManager.default.fileExists(atPath: path) ? try Store(path: path, readOnly: true) : nil
+            }
+            defer { try? previousStore?.close() }
+            let previousRun = try previousStore.flatMap {
+                try StoreBindings.run(in: $0, region: d.region, period: d.period - 1, pipeline: d.id)
+            }
+            let bindings = StoreBindings(writer: writer, previous: previousStore, previousRun: previousRun)
+            var groups = engines.map { $0.makeGroupState() }
+            try writer.forEachEnterpriseBlock(size: d.batchSize) { activity, projects in
+                let batch = EnterpriseBatch(activity: activity, projects: projects,
+                                            projectRanges: Self.projectRanges(activity, projects))
+                bindings.prepare(uscc: activity.uscc)
+                for (i, engine) in engines.enumerated() {
+                    let result = engine.evaluate(batch, bindings: bindings, groups: &groups[i])
+                    if !result.violations.isEmpty { try writer.insert(violations: result.violations) }
+                    ruleViolations += result.violations.count
+                    loader.errorCount += result.violations.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }
+                    merge(result.summary)
+                }
+            }
+            for (i, engine) in engines.enumerated() {
+                let result = engine.finish(groups[i])
+                if !result.violations.isEmpty { try writer.insert(violations: result.violations) }
+                ruleViolations += result.violations.count
+                loader.errorCount += result.violations.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }
+                merge(result.summary)
+            }
+            stage("规则审核")
+        }
+        let statuses = try writer.applyStatuses()
+        stage("记录状态")
+        log("重复报送：\(resubmissions.records) 条记录、\(resubmissions.projects) 个项目以较晚报送为准，较早的已存入历史表")
+
+        let previousPath = d.previousPath.map(d.resolve)
+        var settings = IndicatorSettings(targets: d.targets)
+        if let v = d.indicatorSettings["rd_expenditure"] {
+            guard let parsed = IndicatorSettings.RDExpenditure(rawValue: v) else {
+                throw YingtongError("E-PIPELINE-FIELD", "indicators.rd_expenditure 应为 \(IndicatorSettings.RDExpenditure.allCases.map(\.rawValue).joined(separator: " 或 "))")
+            }
+            settings.rdExpenditure = parsed
+        }
+        if let v = d.indicatorSettings["rd_active"] {
+            guard let parsed = IndicatorSettings.RDActive(rawValue: v) else {
+                throw YingtongError("E-PIPELINE-FIELD", "indicators.rd_active 应为 \(IndicatorSettings.RDActive.allCases.map(\.rawValue).joined(separator: " 或 "))")
+            }
+            settings.rdActive = parsed
+        }
+        let previous = try previousPath.flatMap { try PreviousStore(path: $0) }
+        let indicators = try IndicatorEngine(settings: settings).computeAndStore(writer, previous: previous)
+        try writer.insert(indicators: indicators)
+
+        var counts: [String: Int] = [
+            "inputs": inputs.count,
+            "records_loaded": statuses.records.values.reduce(0, +),
+            "records_rejected": statuses.records[.rejected, default: 0],
+            "records_flagged": statuses.records[.flagged, default: 0],
+            "records_explained": statuses.records[.explained, default: 0],
+            "records_clean": statuses.records[.clean, default: 0],
+            "projects_loaded": statuses.projects.values.reduce(0, +),
+            "projects_rejected": statuses.projects[.rejected, default: 0],
+            "quarantine_entries": loader.quarantineCount,
+            "violations": loader.violationCount + ruleViolations,
+            "resubmitted_records": resubmissions.records,
+            "resubmitted_projects": resubmissions.projects,
+        ]
+        counts["physical_lines"] = runInputs.reduce(0) { $0 + $1.lines.physicalLines }
+        counts["quarantined_lines"] = runInputs.reduce(0) { $0 + $1.lines.quarantinedLines }
+
+        // Outputs are staged next to their final place and swapped in only after the store commits.
+        let outputs = d.resolve(d.outputsDir)
+        let staging = outputs + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        try? FileManager.default.removeItem(atPath: staging)
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        let csv = IndicatorCSV.text(indicators)
+        try Data(csv.utf8).write(to: URL(fileURLWithPath: staging + "/indicators.csv"))
+        for r in ruleSummary?.rules ?? [] {
+            counts["rule.\(r.rule).evaluated"] = r.evaluated
+            counts["rule.\(r.rule).failed"] = r.failed
+            counts["rule.\(r.rule).not_applicable"] = r.notApplicable
+        }
+        let packRecords = zip(d.rulePacks, packs).map { path, pack in
+            YingtongStore.RulePack(path: path, sha256: pack.sha256, rules: pack.rules.count)
+        }
+        let manifest = RunManifest(inputs: runInputs, rulePacks: packRecords, counts: counts, status: "ok", finishedAt: Date())
+        try writer.finish(manifest: manifest)
+        stage("指标与清单")
+        try writer.commit()
+        stage("提交事务")
+        if FileManager.default.fileExists(atPath: outputs) { try FileManager.default.removeItem(atPath: outputs) }
+        try FileManager.default.moveItem(atPath: staging, toPath: outputs)
+        log(String(format: "完成，用时 %.1f 秒", Date().timeIntervalSince(started)))
+        return RunResult(runID: writer.runID, storePath: storePath, outputsDir: outputs,
+                         indicatorsCSV: outputs + "/indicators.csv", counts: counts,
+                         errorFindings: loader.errorCount, indicators: indicators)
+    }
+
+    /// For each 107-2 record of a block (sorted by USCC), the range of its enterprise's rows in the projects block
+    /// (also sorted by USCC).
+    static func projectRanges(_ activity: RecordBatch, _ projects: RecordBatch) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(activity.count)
+        var p = 0
+        for i in 0..<activity.count {
+            let u = activity.uscc[i]
+            while p < projects.count && projects.uscc[p] < u { p += 1 }
+            var end = p
+            while end < projects.count && projects.uscc[end] == u { end += 1 }
+            // A second record of the same USCC (another period) shares none of these rows.
+            if i > 0 && activity.uscc[i - 1] == u { ranges.append(p..<p) } else { ranges.append(p..<end) }
+        }
+        return ranges
+    }
+
+    /// Paths in the store and in messages are relative to the working directory when inside it.
+    static func relativePath(_ path: String) -> String {
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
+    }
+}
+
+/// Normalizes each batch and hands it, its quarantine and its findings to the loader thread.
+struct LoadSink: RecordSink {
+    let loader: LoadThread
+    let normalizer: Normalizer
+    var sequence: Int64 = 0
+    var moved: (lines: Int, records: Int) = (0, 0)
+    var pendingQuarantine: [QuarantineEntry] = []
+    var pendingExplanations: [ExplanationNote] = []
+
+    init(loader: LoadThread, normalizer: Normalizer) {
+        self.loader = loader
+        self.normalizer = normalizer
+    }
+
+    mutating func accept(_ batch: RawBatch) throws {
+        var n = normalizer.normalize(batch, sequenceStart: sequence)
+        sequence += Int64(batch.count)
+        moved.lines += n.quarantinedRecordLines
+        moved.records += n.quarantinedRecords
+        if !pendingQuarantine.isEmpty {
+            n.quarantine = pendingQuarantine + n.quarantine
+            pendingQuarantine.removeAll()
+        }
+        try loader.put(n)
+    }
+
+    mutating func explanation(_ explanation: Explanation) throws {
+        pendingExplanations.append(ExplanationNote(uscc: explanation.uscc, period: explanation.period, rule: explanation.rule,
+                                                   text: explanation.text, sourceIndex: explanation.sourceIndex,
+                                                   line: explanation.line))
+    }
+
+    /// Reader-level quarantine (broken lines) rides with the next batch, or goes alone when many pile up.
+    mutating func quarantine(_ entry: QuarantineEntry) throws {
+        pendingQuarantine.append(entry)
+        if pendingQuarantine.count >= 4096 { try flush() }
+    }
+
+    mutating func flush() throws {
+        guard !pendingQuarantine.isEmpty else { return }
+        var empty = NormalizedBatch(records: RecordBatch(form: .activity, formVersion: "2021", fields: []))
+        empty.quarantine = pendingQuarantine
+        pendingQuarantine.removeAll()
+        try loader.put(empty)
+    }
+}
+
+/// Hashes the inputs on a background thread while they are being read (both come from the page cache).
+final class DigestQueue: @unchecked Sendable {
+    private let lock = NSCondition()
+    private var results: [String]?
+    private var failure: Error?
+
+    init(paths: [String]) {
+        let thread = Thread { [self] in
+            var out: [String] = []
+            do {
+                for p in paths { out.append(try FileDigest.sha256(path: p)) }
+                lock.lock(); results = out; lock.broadcast(); lock.unlock()
+            } catch {
+                lock.lock(); failure = error; lock.broadcast(); lock.unlock()
+            }
+        }
+        thread.start()
+    }
+
+    func wait() throws -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        while results == nil && failure == nil { lock.wait() }
+        if let failure { throw failure }
+        return results!
+    }
+}

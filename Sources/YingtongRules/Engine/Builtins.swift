@@ -1,0 +1,203 @@
+import Foundation
+import YingtongModel
+
+extension Compiler {
+    /// Kernels of the built-in functions. Text functions that are costly per value (regular expressions)
+    /// run once per distinct value of the batch: dates and codes repeat a lot.
+    static func call(_ b: Builtin, _ args: [Typed], _ o: CompileOptions) -> Kernel {
+        let ks = args.map { compile($0, o) }
+        switch b {
+        case .abs:
+            return { f in
+                var x = ks[0](f).asNum
+                for i in 0..<x.v.count where x.v[i] < 0 { x.v[i] = 0 &- x.v[i] }
+                return .num(x)
+            }
+        case .round:
+            var d0 = 0
+            if args.count == 2, case .constant(.number(let d?)) = fold(args[1]) { d0 = Int(d.raw / Dec.scale) }
+            let digits = d0
+            return { f in
+                var x = ks[0](f).asNum
+                for i in 0..<x.v.count where x.ok[i] { x.v[i] = Dec(raw: x.v[i]).rounded(digits: digits).raw }
+                return .num(x)
+            }
+        case .min, .max, .sum:
+            // Scalar forms: null if any argument is null (a bound over unknown values is unknown).
+            return { f in
+                var x = ks[0](f).asNum
+                for k in ks.dropFirst() {
+                    let y = k(f).asNum
+                    for i in 0..<x.v.count {
+                        guard x.ok[i] && y.ok[i] else { x.ok[i] = false; continue }
+                        switch b {
+                        case .min: x.v[i] = Swift.min(x.v[i], y.v[i])
+                        case .max: x.v[i] = Swift.max(x.v[i], y.v[i])
+                        default:
+                            let (r, ov) = x.v[i].addingReportingOverflow(y.v[i])
+                            x.v[i] = r; if ov { x.ok[i] = false }
+                        }
+                    }
+                }
+                return .num(x)
+            }
+        case .is_null:
+            return { f in
+                let x = ks[0](f)
+                return .bool((0..<f.count).map { x.isNull($0) ? triTrue : triFalse })
+            }
+        case .coalesce:
+            return { f in
+                var out = ks[0](f)
+                for k in ks.dropFirst() {
+                    let y = k(f)
+                    switch (out, y) {
+                    case (.num(var a), .num(let c)):
+                        for i in 0..<a.v.count where !a.ok[i] && c.ok[i] { a.v[i] = c.v[i]; a.ok[i] = true }
+                        out = .num(a)
+                    case (.text(var a), .text(let c)):
+                        for i in 0..<a.count where a[i] == nil { a[i] = c[i] }
+                        out = .text(a)
+                    case (.bool(var a), .bool(let c)):
+                        for i in 0..<a.count where a[i] == triUnknown { a[i] = c[i] }
+                        out = .bool(a)
+                    default:
+                        // One side is the null literal (typed as a number): it contributes nothing.
+                        if args[0].isNullConstant { out = y }
+                    }
+                }
+                return out
+            }
+        case .matches:
+            guard case .constant(.text(let pattern?)) = fold(args[1]),
+                  let re = try? NSRegularExpression(pattern: pattern) else {
+                return { f in Vec.constant(.bool(nil), count: f.count) }
+            }
+            let box = RegexBox(re)
+            return textPredicate(ks[0]) { s in box.matches(s) }
+        case .len:
+            return textNumber(ks[0]) { Dec(units: $0.count) }
+        case .latin_run:
+            return textNumber(ks[0]) { s in
+                var best = 0, run = 0
+                for u in s.unicodeScalars {
+                    let v = u.value
+                    let latin = (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A) || (v >= 0xFF21 && v <= 0xFF3A) || (v >= 0xFF41 && v <= 0xFF5A)
+                    run = latin ? run + 1 : 0
+                    best = Swift.max(best, run)
+                }
+                return Dec(units: best)
+            }
+        case .number:
+            return textNumber(ks[0]) { s in NumberText.parse(s).flatMap { Dec(milli: $0) } }
+        case .uscc_valid:
+            return textPredicate(ks[0]) { USCC.isValid(USCC.normalize($0)) }
+        case .org_code_valid:
+            return textPredicate(ks[0]) { s in
+                let n = USCC.normalize(s)
+                if n.utf8.count == 18 { return USCC.embeddedOrgCode(n).map(OrgCode.isValid) ?? false }
+                return OrgCode.isValid(n)
+            }
+        case .region_valid:
+            return textPredicate(ks[0]) { RegionCode.isWellFormed($0) }
+        case .industry_valid:
+            return textPredicate(ks[0]) { s in
+                if case .valid = IndustryClassification.standard.parse(s) { return true }
+                return false
+            }
+        case .is_integral:
+            return { f in
+                let x = ks[0](f).asNum
+                return .bool((0..<x.v.count).map { i in x.ok[i] ? (x.v[i] % Dec.scale == 0 ? triTrue : triFalse) : triUnknown })
+            }
+        case .contains:
+            let list: [String]?
+            if case .constant(.textList(let l)) = fold(args[1]) { list = l } else { list = nil }
+            return { f in
+                let x = ks[0](f).asText
+                let needles: [String?] = list == nil ? ks[1](f).asText : []
+                return .bool((0..<x.count).map { i in
+                    guard let s = x[i] else { return triUnknown }
+                    if let list { return list.contains(where: { s.contains($0) }) ? triTrue : triFalse }
+                    guard let n = needles[i] else { return triUnknown }
+                    return s.contains(n) ? triTrue : triFalse
+                })
+            }
+        case .months_between:
+            return { f in
+                let a = yearMonths(ks[0](f)), c = yearMonths(ks[1](f))
+                var out = NumVec(count: a.count, constant: nil)
+                for i in 0..<a.count {
+                    if let p = a[i], let q = c[i] { out.v[i] = Int64(q - p) * Dec.scale; out.ok[i] = true }
+                }
+                return .num(out)
+            }
+        case .substr:
+            return { f in
+                let s = ks[0](f).asText, st = ks[1](f).asNum, ln = ks[2](f).asNum
+                return .text((0..<s.count).map { i in
+                    guard let t = s[i], st.ok[i], ln.ok[i] else { return nil }
+                    let start = Int(st.v[i] / Dec.scale) - 1, len = Int(ln.v[i] / Dec.scale)
+                    let chars = Array(t)
+                    guard start >= 0, len >= 0, start < chars.count else { return "" }
+                    return String(chars[start..<Swift.min(chars.count, start + len)])
+                })
+            }
+        }
+    }
+
+    /// Months since year 0 of a YYYYMM value (text or number); nil when it is not a valid month.
+    static func yearMonths(_ v: Vec) -> [Int?] {
+        func ym(_ n: Int) -> Int? {
+            let y = n / 100, m = n % 100
+            return (1900...2200).contains(y) && (1...12).contains(m) ? y * 12 + m - 1 : nil
+        }
+        switch v {
+        case .num(let x):
+            return (0..<x.v.count).map { i in x.ok[i] && x.v[i] % Dec.scale == 0 ? ym(Int(x.v[i] / Dec.scale)) : nil }
+        case .text(let t):
+            var memo: [String: Int?] = [:]
+            return t.map { s in
+                guard let s else { return nil }
+                if let m = memo[s] { return m }
+                let r = PeriodText.yearMonth(s).flatMap(ym)
+                memo[s] = r
+                return r
+            }
+        case .bool(let b): return b.map { _ in nil }
+        }
+    }
+
+    static func textPredicate(_ k: @escaping Kernel, _ p: @escaping @Sendable (String) -> Bool) -> Kernel {
+        return { f in
+            var memo: [String: Tri] = [:]
+            return .bool(k(f).asText.map { s in
+                guard let s else { return triUnknown }
+                if let m = memo[s] { return m }
+                let r = p(s) ? triTrue : triFalse
+                if memo.count < 4096 { memo[s] = r }
+                return r
+            })
+        }
+    }
+
+    static func textNumber(_ k: @escaping Kernel, _ p: @escaping @Sendable (String) -> Dec?) -> Kernel {
+        return { f in
+            let t = k(f).asText
+            var out = NumVec(count: t.count, constant: nil)
+            for i in 0..<t.count {
+                if let s = t[i], let d = p(s) { out.v[i] = d.raw; out.ok[i] = true }
+            }
+            return .num(out)
+        }
+    }
+}
+
+/// NSRegularExpression is immutable once built and documented as thread-safe for matching.
+final class RegexBox: @unchecked Sendable {
+    let re: NSRegularExpression
+    init(_ re: NSRegularExpression) { self.re = re }
+    func matches(_ s: String) -> Bool {
+        re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+    }
+}

@@ -1,0 +1,175 @@
+// Bulk load of RecordBatch rows — the store's hot path.
+//
+// BENCHMARK-PLACEHOLDER
+import GRDB
+import GRDBSQLite
+import YingtongModel
+
+/// Inserts the rows of one `RecordBatch` into its form table with one prepared statement, bound by hand.
+enum BatchLoader {
+    static func insertSQL(_ schema: FormSchema, table: String? = nil) -> String {
+        let cols = schema.all.map { quoted($0.name) }
+        let marks = Array(repeating: "?", count: cols.count).joined(separator: ",")
+        return "INSERT INTO \(table ?? schema.table) (\(cols.joined(separator: ","))) VALUES (\(marks))"
+    }
+
+    /// Checks that every array of the batch has one entry per record, so a malformed batch is an error and
+    /// never an out-of-range crash in the loop below.
+    static func validate(_ batch: RecordBatch, schema: FormSchema) throws -> [Int?] {
+        let n = batch.count
+        func bad(_ what: String) -> YingtongError {
+            YingtongError("E-STORE-BATCH", "批次数据不完整（\(batch.form.rawValue)）：\(what) 的条数与记录数 \(n) 不一致")
+        }
+        guard batch.period.count == n else { throw bad("period") }
+        guard batch.name.count == n else { throw bad("name") }
+        guard batch.regionCode.count == n else { throw bad("region_code") }
+        guard batch.industryCode.count == n else { throw bad("industry_code") }
+        guard batch.submittedAt.count == n else { throw bad("submitted_at") }
+        guard batch.sequence.count == n else { throw bad("sequence") }
+        guard batch.provenance.count == n else { throw bad("provenance") }
+        guard batch.status.isEmpty || batch.status.count == n else { throw bad("status") }
+        let known = Set(schema.fields.map(\.name))
+        for c in batch.columns {
+            guard known.contains(c.field.code) || batch.form == .macro else {
+                throw YingtongError("E-STORE-BATCH", "批次含有数据库中没有的字段 \(c.field.code)（\(batch.form.rawValue)）")
+            }
+            guard c.present.count == n, (c.field.type.isNumeric ? c.numbers.count : c.texts.count) == n else {
+                throw bad("字段 \(c.field.code)")
+            }
+        }
+        return schema.fields.map { batch.columnPosition($0.name) }
+    }
+
+    static func insert(_ batch: RecordBatch, schema: FormSchema, run: Int64, db: Database) throws {
+        let positions = try validate(batch, schema: schema)
+        guard !batch.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: insertSQL(schema))
+        var b = RawBinder(statement, db: db)
+        let storages = schema.fields.map { $0.storage! }
+        // Consecutive rows usually share one submission time (an enterprise's 107-1 rows, a bureau export's
+        // preparedAt): parse each distinct text once.
+        var lastTime: String?, lastKey: String?
+        for i in 0..<batch.count {
+            let p = batch.provenance[i]
+            b.int(run)
+            b.text(batch.uscc[i])
+            b.int(Int64(batch.period[i]))
+            b.text(batch.name[i])
+            b.text(batch.regionCode[i])
+            b.text(batch.industryCode[i])
+            b.text(batch.formVersion)
+            b.text(batch.submittedAt[i])
+            let time = batch.submittedAt[i]
+            if time != lastTime { lastTime = time; lastKey = SubmissionTime.key(time) }
+            b.text(lastKey)
+            b.int(batch.sequence[i])
+            b.int(Int64(p.sourceIndex))
+            b.int(Int64(p.line))
+            b.int(Int64(p.lineEnd))
+            b.text(p.elementPath)
+            b.text(batch.status.isEmpty ? RecordStatus.clean.rawValue : batch.status[i].rawValue)
+            for (k, pos) in positions.enumerated() {
+                guard let pos else { b.null(); continue }
+                let column = batch.columns[pos]
+                guard column.present[i] else { b.null(); continue }
+                switch storages[k] {
+                case .moneyYuan:
+                    b.int(column.numbers[i])
+                case .count:
+                    let raw = column.numbers[i]
+                    if raw % Milli.scale == 0 { b.int(raw / Milli.scale) } else { b.double(Double(raw) / 1000) }
+                case .real:
+                    b.double(Double(column.numbers[i]) / 1000)
+                case .text:
+                    if column.field.type.isNumeric {
+                        b.text(Milli(raw: column.numbers[i]).description)
+                    } else {
+                        b.text(column.texts[i])
+                    }
+                }
+            }
+            try b.step()
+        }
+    }
+
+    /// Macro batches are long-form rows: one (region, period, indicator, value, unit) per record.
+    static func insertMacro(_ batch: RecordBatch, run: Int64, defaultRegion: String, db: Database) throws {
+        let n = batch.count
+        guard batch.period.count == n, batch.regionCode.count == n, batch.provenance.count == n else {
+            throw YingtongError("E-STORE-BATCH", "宏观数据批次不完整：标识列条数与记录数 \(n) 不一致")
+        }
+        guard let ind = batch.column("indicator"), let val = batch.column("value") else {
+            throw YingtongError("E-STORE-BATCH", "宏观数据批次缺少 indicator 或 value 列")
+        }
+        let unit = batch.column("unit")
+        guard ind.present.count == n, ind.texts.count == n, val.present.count == n, val.numbers.count == n,
+              unit.map({ $0.present.count == n && $0.texts.count == n }) ?? true else {
+            throw YingtongError("E-STORE-BATCH", "宏观数据批次的列条数与记录数 \(n) 不一致")
+        }
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO macro (run_id, region_code, period, indicator, value, value_milli, unit, source_index, line)
+            VALUES (?,?,?,?,?,?,?,?,?)
+            """)
+        var b = RawBinder(statement, db: db)
+        for i in 0..<n {
+            guard let code = ind.text(i) else { continue }
+            b.int(run)
+            b.text(batch.regionCode[i] ?? defaultRegion)
+            b.int(Int64(batch.period[i]))
+            b.text(code)
+            if let m = val.milli(i) { b.text(m.description); b.int(m.raw) } else { b.null(); b.null() }
+            b.text(unit?.text(i))
+            b.int(Int64(batch.provenance[i].sourceIndex))
+            b.int(Int64(batch.provenance[i].line))
+            try b.step()
+        }
+    }
+
+    static func insert(violations: [Violation], run: Int64, db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO violation (run_id, rule, severity, level, uscc, period, project_name, fields, observed,
+              expected, imbalance, message, source_index, line) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """)
+        var b = RawBinder(statement, db: db)
+        for v in violations {
+            b.int(run)
+            b.text(v.rule)
+            b.text(v.severity.rawValue)
+            b.int(Int64(v.level))
+            b.text(v.uscc)
+            b.int(Int64(v.period))
+            b.text(v.projectName)
+            b.text(jsonArray(v.fields))
+            b.text(v.observed)
+            b.text(v.expected)
+            b.text(v.imbalance)
+            b.text(v.messageZh)
+            b.int(Int64(v.sourceIndex))
+            b.int(Int64(v.line))
+            try b.step()
+        }
+    }
+
+    static func insert(quarantine: [QuarantineEntry], run: Int64, db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO quarantine (run_id, source_index, file, line, line_end, "column", byte_offset, element_path,
+              field, raw, code, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+            """)
+        var b = RawBinder(statement, db: db)
+        for q in quarantine {
+            b.int(run)
+            b.int(Int64(q.sourceIndex))
+            b.text(q.file)
+            b.int(Int64(q.line))
+            b.int(Int64(q.lineEnd))
+            b.int(q.column.map(Int64.init))
+            b.int(q.byteOffset)
+            b.text(q.elementPath)
+            b.text(q.field)
+            b.text(q.raw)
+            b.text(q.code)
+            b.text(q.messageZh)
+            try b.step()
+        }
+    }
+}

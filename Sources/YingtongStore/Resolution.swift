@@ -1,0 +1,188 @@
+import GRDB
+import YingtongModel
+
+// Resubmissions and statuses are resolved in SQL at the end of the load, not in Swift while reading: memory
+// then stays bounded by the batch size (no dictionary of all USCCs), and SQLite's sort is what decides
+// "latest" for a million records.
+
+extension RunWriter {
+    /// Keeps, for every (uscc, period), only the latest submission; the others move to the history tables.
+    ///
+    /// - 107-2 records: the winner has the greatest `submitted_key` (submission time normalized to UTC text;
+    ///   missing or unreadable sorts earliest), ties broken by the greatest `sequence` (latest arrival).
+    /// - 107-1 projects: an enterprise's project *set* wins as a whole. Rows form one submission group when
+    ///   they share (uscc, period, source file, submission time); the group with the greatest time, then the
+    ///   greatest sequence among its rows, wins. (Two submissions of one enterprise in one file with the same
+    ///   or no time cannot be told apart and are kept together.)
+    /// - Violations found on a loser (matched by uscc, period, source file and line; for projects also by
+    ///   project name) get `superseded = 1`, so they no longer decide statuses or counts but stay for audit.
+    @discardableResult
+    public func resolveResubmissions() throws -> ResubmissionCounts {
+        try finishLoading()
+        let run = runID
+        let rec = store.schemas[.activity]!, proj = store.schemas[.projects]!
+        return try withDatabase { db in
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS yt_loser (rid INTEGER PRIMARY KEY)")
+
+            // ── 107-2 records ──
+            try db.execute(sql: "DELETE FROM yt_loser")
+            try db.execute(sql: """
+                INSERT INTO yt_loser (rid)
+                SELECT rid FROM (
+                  SELECT r.id AS rid,
+                         ROW_NUMBER() OVER (PARTITION BY r.uscc, r.period
+                                            ORDER BY r.submitted_key DESC, r.sequence DESC) AS rn
+                  FROM record r
+                  JOIN (SELECT uscc, period FROM record WHERE run_id = ?1
+                        GROUP BY uscc, period HAVING COUNT(*) > 1) d
+                    ON d.uscc = r.uscc AND d.period = r.period
+                  WHERE r.run_id = ?1
+                ) WHERE rn > 1
+                """, arguments: [run])
+            let records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM yt_loser") ?? 0
+            var violations = 0
+            if records > 0 {
+                try db.execute(sql: """
+                    UPDATE violation SET superseded = 1 WHERE id IN (
+                      SELECT v.id FROM yt_loser l JOIN record r ON r.id = l.rid
+                      JOIN violation v ON v.run_id = ?1 AND v.source_index = r.source_index AND v.line = r.line
+                                      AND v.uscc = r.uscc AND v.period = r.period AND v.project_name IS NULL)
+                    """, arguments: [run])
+                violations += db.changesCount
+                try moveLosers(db, schema: rec)
+            }
+
+            // ── 107-1 project sets ──
+            try db.execute(sql: "DELETE FROM yt_loser")
+            try db.execute(sql: """
+                INSERT INTO yt_loser (rid)
+                SELECT p.id FROM project p
+                JOIN (
+                  SELECT uscc, period, source_index, submitted_key FROM (
+                    SELECT q.uscc, q.period, q.source_index, q.submitted_key,
+                           ROW_NUMBER() OVER (PARTITION BY q.uscc, q.period
+                                              ORDER BY q.submitted_key DESC, MAX(q.sequence) DESC) AS rn
+                    FROM project q
+                    -- Only enterprises with more than one submission group need ranking; finding them walks
+                    -- the covering project_key index in order, without sorting the whole table.
+                    JOIN (SELECT uscc, period FROM project WHERE run_id = ?1 GROUP BY uscc, period
+                          HAVING MIN(source_index) <> MAX(source_index)
+                              OR MIN(IFNULL(submitted_key, '')) <> MAX(IFNULL(submitted_key, ''))) d
+                      ON d.uscc = q.uscc AND d.period = q.period
+                    WHERE q.run_id = ?1
+                    GROUP BY q.uscc, q.period, q.source_index, q.submitted_key
+                  ) WHERE rn > 1
+                ) g ON g.uscc = p.uscc AND g.period = p.period AND g.source_index = p.source_index
+                   AND g.submitted_key IS p.submitted_key
+                WHERE p.run_id = ?1
+                """, arguments: [run])
+            let projects = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM yt_loser") ?? 0
+            if projects > 0 {
+                try db.execute(sql: """
+                    UPDATE violation SET superseded = 1 WHERE id IN (
+                      SELECT v.id FROM yt_loser l JOIN project p ON p.id = l.rid
+                      JOIN violation v ON v.run_id = ?1 AND v.source_index = p.source_index AND v.line = p.line
+                                      AND v.uscc = p.uscc AND v.period = p.period
+                                      AND v.project_name IS p.project_name)
+                    """, arguments: [run])
+                violations += db.changesCount
+                try moveLosers(db, schema: proj)
+            }
+            return ResubmissionCounts(records: records, projects: projects, violations: violations)
+        }
+    }
+
+    private func moveLosers(_ db: Database, schema: FormSchema) throws {
+        let cols = (["id"] + schema.all.map(\.name)).map(quoted).joined(separator: ",")
+        try db.execute(sql: """
+            INSERT INTO \(schema.historyTable!) (\(cols)) SELECT \(cols) FROM \(schema.table)
+            WHERE id IN (SELECT rid FROM yt_loser)
+            """)
+        try db.execute(sql: "DELETE FROM \(schema.table) WHERE id IN (SELECT rid FROM yt_loser)")
+    }
+
+    /// Sets `record.status` and `project.status` from the run's live (not superseded) violations.
+    ///
+    /// A record's findings are the enterprise-level violations (no project name) joined on (uscc, period) or
+    /// on (source file, line). Any error → `rejected`; else any warning without an explanation → `flagged`;
+    /// else a warning with an explanation → `explained`; else `clean` (info findings do not count).
+    /// A project's findings are those naming it, plus: an enterprise-level error (or a rejected 107-2 record)
+    /// rejects all of the enterprise's projects. Explanations sent with the data are first attached to the
+    /// warnings they answer (same uscc, period and rule; the latest explanation wins); an error cannot be
+    /// explained away — it must be corrected by a new submission.
+    @discardableResult
+    public func applyStatuses() throws -> StatusCounts {
+        try finishLoading()
+        let run = runID
+        return try withDatabase { db in
+            try db.execute(sql: """
+                UPDATE violation SET explanation = (
+                  SELECT e.text FROM explanation e
+                  WHERE e.run_id = violation.run_id AND e.uscc = violation.uscc AND e.period = violation.period
+                    AND e.rule = violation.rule ORDER BY e.id DESC LIMIT 1)
+                WHERE run_id = ?1 AND severity = 'warning' AND explanation IS NULL
+                  AND EXISTS (SELECT 1 FROM explanation e
+                              WHERE e.run_id = violation.run_id AND e.uscc = violation.uscc
+                                AND e.period = violation.period AND e.rule = violation.rule)
+                """, arguments: [run])
+
+            try db.execute(sql: "UPDATE record SET status = 'clean' WHERE run_id = ?1 AND status <> 'clean'", arguments: [run])
+            try db.execute(sql: """
+                WITH hit AS (
+                  SELECT r.id AS rid, v.severity, v.explanation FROM violation v
+                  CROSS JOIN record r ON r.run_id = v.run_id AND r.uscc = v.uscc AND r.period = v.period
+                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
+                    AND v.severity IN ('error', 'warning')
+                  UNION ALL
+                  SELECT r.id, v.severity, v.explanation FROM violation v
+                  CROSS JOIN record r ON r.run_id = v.run_id AND r.source_index = v.source_index AND r.line = v.line
+                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
+                    AND v.severity IN ('error', 'warning')
+                ), worst AS (
+                  SELECT rid, MAX(CASE WHEN severity = 'error' THEN 3 WHEN explanation IS NULL THEN 2 ELSE 1 END) AS w
+                  FROM hit GROUP BY rid
+                )
+                UPDATE record SET status = CASE worst.w WHEN 3 THEN 'rejected' WHEN 2 THEN 'flagged' ELSE 'explained' END
+                FROM worst WHERE record.id = worst.rid
+                """, arguments: [run])
+
+            try db.execute(sql: "UPDATE project SET status = 'clean' WHERE run_id = ?1 AND status <> 'clean'", arguments: [run])
+            try db.execute(sql: """
+                WITH hit AS (
+                  SELECT p.id AS pid, v.severity, v.explanation FROM violation v
+                  CROSS JOIN project p ON p.run_id = v.run_id AND p.uscc = v.uscc AND p.period = v.period
+                                      AND p.project_name = v.project_name
+                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.severity IN ('error', 'warning')
+                  UNION ALL
+                  SELECT p.id, v.severity, v.explanation FROM violation v
+                  CROSS JOIN project p ON p.run_id = v.run_id AND p.source_index = v.source_index AND p.line = v.line
+                                      AND p.uscc = v.uscc
+                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NOT NULL AND v.severity IN ('error', 'warning')
+                  UNION ALL
+                  SELECT p.id, 'error', NULL FROM violation v
+                  CROSS JOIN project p ON p.run_id = v.run_id AND p.uscc = v.uscc AND p.period = v.period
+                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL AND v.severity = 'error'
+                  UNION ALL
+                  SELECT p.id, 'error', NULL FROM record r
+                  CROSS JOIN project p ON p.run_id = r.run_id AND p.uscc = r.uscc AND p.period = r.period
+                  WHERE r.run_id = ?1 AND r.status = 'rejected'
+                ), worst AS (
+                  SELECT pid, MAX(CASE WHEN severity = 'error' THEN 3 WHEN explanation IS NULL THEN 2 ELSE 1 END) AS w
+                  FROM hit GROUP BY pid
+                )
+                UPDATE project SET status = CASE worst.w WHEN 3 THEN 'rejected' WHEN 2 THEN 'flagged' ELSE 'explained' END
+                FROM worst WHERE project.id = worst.pid
+                """, arguments: [run])
+
+            func tally(_ table: String) throws -> [RecordStatus: Int] {
+                var out: [RecordStatus: Int] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM \(table) WHERE run_id = ? GROUP BY status",
+                                            arguments: [run]) {
+                    if let s = RecordStatus(rawValue: row["status"]) { out[s] = row["n"] }
+                }
+                return out
+            }
+            return StatusCounts(records: try tally("record"), projects: try tally("project"))
+        }
+    }
+}
