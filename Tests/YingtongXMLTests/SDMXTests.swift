@@ -352,7 +352,9 @@ struct SDMXDamagedInputTests {
             }
             for v in variants {
                 var sink = CollectingSink()
-                var reader = SDMXReader(source: SourceFile(index: 0, path: try temporaryFile("d.xml", Data(v)), role: "macro"))
+                let path = try temporaryFile("d.xml", Data(v))
+                defer { try? FileManager.default.removeItem(atPath: path) }
+                var reader = SDMXReader(source: SourceFile(index: 0, path: path, role: "macro"))
                 do {
                     let account = try reader.read(batchSize: 5, into: &sink)
                     #expect(account.balanced)
