@@ -68,6 +68,10 @@ public struct SDMXOptions: Sendable {
         "NOTE", "NOTES", "SOURCE", "UNIT",
     ]
 
+    /// Groups are held for the whole dataset and matched against every observation: a bound keeps a hostile
+    /// message from turning that into unbounded memory and quadratic time.
+    public var maxGroups = 10_000
+
     public init() {}
 }
 
@@ -168,7 +172,7 @@ public final class SDMXObservationReader {
                 if !empty { stack.append(name) }
             case .end:
                 if !stack.isEmpty { stack.removeLast() }
-                if let ready = end(stream.localName!) { return ready }
+                if let ready = try end(stream.localName!) { return ready }
             case .text:
                 if collectingText, let v = stream.value { text.append(contentsOf: UnsafeBufferPointer(start: v, count: strlen(v))) }
             case .whitespace:
@@ -283,7 +287,7 @@ public final class SDMXObservationReader {
             seriesAttrs = [:]
         } else if name == nGroup {
             group = (SDMXKeyValues(), [:])
-            if stream.isEmptyElement { endGroup() }
+            if stream.isEmptyElement { try endGroup() }
         } else if name == nObs {
             obs = newObservation(dims: inSeries ? seriesDims : SDMXKeyValues())
             if stream.isEmptyElement { return finishObservation() }
@@ -334,7 +338,7 @@ public final class SDMXObservationReader {
             for a in try attributes() where !a.ns && a.name != "type" {
                 if options.attributeIDs.contains(a.name) { g.attrs[a.name] = a.value } else { g.key[a.name] = a.value }
             }
-            groups.append(g)
+            try appendGroup(g)
         } else if name == nObs {
             var o = newObservation(dims: inSeries ? seriesDims : SDMXKeyValues())
             let all = dimAtObs == "AllDimensions"
@@ -351,7 +355,7 @@ public final class SDMXObservationReader {
 
     // MARK: Ends
 
-    private func end(_ name: UnsafePointer<UInt8>) -> SDMXObservation? {
+    private func end(_ name: UnsafePointer<UInt8>) throws(XMLFault) -> SDMXObservation? {
         if collectingText && name == nText { endText(); return nil }
         if name == nMessage, let m = footerMessage, stream.namespaceURI == nsFooter {
             footer.append(m)
@@ -362,7 +366,7 @@ public final class SDMXObservationReader {
             obs?.lineEnd = stream.currentLine
             return finishObservation()
         }
-        if name == nGroup && isGeneric { endGroup() }
+        if name == nGroup && isGeneric { try endGroup() }
         if name == nSeries { inSeries = false; obsInParent = 0 }
         if name == nDataSet && stream.namespaceURI == nsMessage { inSeries = false; group = nil }
         return nil
@@ -374,9 +378,17 @@ public final class SDMXObservationReader {
         if !t.isEmpty { footerMessage?.texts.append(t) }
     }
 
-    private func endGroup() {
-        if let g = group { groups.append(g) }
+    private func endGroup() throws(XMLFault) {
+        if let g = group { try appendGroup(g) }
         group = nil
+    }
+
+    private func appendGroup(_ g: (key: SDMXKeyValues, attrs: [String: String])) throws(XMLFault) {
+        guard groups.count < options.maxGroups else {
+            throw XMLFault(code: "E-XML-LIMIT", line: stream.currentLine, column: nil,
+                           messageZh: "数据集中的组（Group）超过上限 \(options.maxGroups) 个，其余内容被拒绝", parserMessage: nil)
+        }
+        groups.append(g)
     }
 
     /// Merges attributes down (dataset < group < series < observation) and hands the observation out.

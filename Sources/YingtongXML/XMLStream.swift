@@ -12,10 +12,14 @@ public struct XMLLimits: Sendable, Hashable {
     public var maxDepth: Int = 64
     /// Longest text node or attribute value, in UTF-8 bytes (a `Note` is a paragraph, a number a few bytes).
     public var maxTextBytes: Int = 1 << 20
+    /// Most elements (values, projects, notes) one record may hold: a record is kept in memory until it is
+    /// complete, so this is what bounds memory per record. Real enterprises have a few hundred.
+    public var maxElementsPerRecord: Int = 100_000
 
-    public init(maxDepth: Int = 64, maxTextBytes: Int = 1 << 20) {
+    public init(maxDepth: Int = 64, maxTextBytes: Int = 1 << 20, maxElementsPerRecord: Int = 100_000) {
         self.maxDepth = maxDepth
         self.maxTextBytes = maxTextBytes
+        self.maxElementsPerRecord = maxElementsPerRecord
     }
 }
 
@@ -55,8 +59,8 @@ enum XMLNodeKind {
 /// Element and namespace names come from libxml2's dictionary, so `name == interned("Value")` is a pointer
 /// comparison, not a string comparison: that is what keeps the hot loop cheap.
 final class XMLStream {
-    private let reader: OpaquePointer
-    let path: String
+    @exclusivity(unchecked) private var reader: OpaquePointer
+    private(set) var path: String
     let limits: XMLLimits
     private let errors: ErrorBox
     private var errorsRef: Unmanaged<ErrorBox>
@@ -107,6 +111,27 @@ final class XMLStream {
     deinit {
         xmlFreeTextReader(reader)
         errorsRef.release()
+    }
+
+    /// Starts over on another file with the same limits (the re-reads after a fault). Names interned before
+    /// belong to the old reader's dictionary: intern them again.
+    func reopen(path newPath: String) throws(XMLFault) {
+        guard let r = xmlReaderForFile(newPath, nil, XMLStream.safeOptions) else {
+            throw XMLFault(code: "E-XML-OPEN", line: 0, column: nil, messageZh: "libxml2 无法打开文件 \(newPath)",
+                           parserMessage: nil)
+        }
+        xmlFreeTextReader(reader)
+        reader = r
+        path = newPath
+        errors.first = nil
+        xmlTextReaderSetStructuredErrorHandler(reader, { ctx, err in
+            guard let ctx, let err else { return }
+            Unmanaged<ErrorBox>.fromOpaque(ctx).takeUnretainedValue().record(err.pointee)
+        }, errorsRef.toOpaque())
+        whitespaceLine = 0
+        whitespaceJustBefore = false
+        depth = 0
+        lineOffset = 0
     }
 
     /// The dictionary-interned form of `name`, for pointer comparison with `localName` and `namespaceURI`.

@@ -102,7 +102,7 @@ private struct Duplicate {
 private final class SchemaEngine {
     let source: SourceFile
     let dictionary: FieldDictionary
-    var stream: XMLStream
+    let stream: XMLStream
     let batchSize: Int
 
     // Hot state is marked `@exclusivity(unchecked)`: the engine is single-threaded and never hands out overlapping
@@ -366,13 +366,8 @@ private final class SchemaEngine {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("yingtong-xml-tail-\(UUID().uuidString).xml")
         guard FileManager.default.createFile(atPath: tmp.path, contents: Data(doc)) else { return false }
         defer { try? FileManager.default.removeItem(at: tmp) }
-        let main = stream
-        defer { stream = main; intern() }
-        do {
-            stream = try XMLStream(path: tmp.path, encoding: nil, limits: main.limits)
-        } catch {
-            return false
-        }
+        // The main reader has failed for good: the stream starts over on the window.
+        do { try stream.reopen(path: tmp.path) } catch { return false }
         intern()
         stream.lineOffset = fromLine - 1
         let before = enterpriseCount + Int(account.quarantinedRecords)
@@ -390,13 +385,8 @@ private final class SchemaEngine {
     private func replayPrefix(_ fault: XMLFault, skipping handled: Int, into sink: inout some RecordSink) throws -> Bool {
         guard let path = FaultReplay.prefix(of: source.path, beforeLine: fault.line) else { return false }
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let main = stream
-        defer { stream = main; intern(); replaySkip = 0 }
-        do {
-            stream = try XMLStream(path: path, encoding: nil, limits: main.limits)
-        } catch {
-            return false
-        }
+        defer { replaySkip = 0 }
+        do { try stream.reopen(path: path) } catch { return false }
         intern()
         let before = enterpriseCount + Int(account.quarantinedRecords)
         replaySkip = handled
@@ -410,6 +400,8 @@ private final class SchemaEngine {
         return enterpriseCount + Int(account.quarantinedRecords) > before
     }
     @exclusivity(unchecked) var replaySkip = 0
+    @exclusivity(unchecked) var elementsInRecord = 0
+    @exclusivity(unchecked) var overLimit = false
     @exclusivity(unchecked) var usesPrefixes = false
     @exclusivity(unchecked) var windowNotApplicable = false
 
@@ -466,6 +458,15 @@ private final class SchemaEngine {
                     if !stream.isEmptyElement { skipSubtree() }
                     continue
                 }
+                if inEnterprise {
+                    elementsInRecord += 1
+                    if elementsInRecord > stream.limits.maxElementsPerRecord {
+                        // Stop holding this record's content; it is quarantined whole when it ends.
+                        overLimit = true
+                        if !stream.isEmptyElement { skipSubtree() }
+                        continue
+                    }
+                }
                 if depth == 2 && name == nEnterprise {
                     siblingEnterprises += 1
                     if siblingEnterprises <= replaySkip {
@@ -498,7 +499,10 @@ private final class SchemaEngine {
                 }
             case .text:
                 if leaf == .value || leaf == .note, let v = stream.value {
-                    text.append(contentsOf: UnsafeBufferPointer(start: v, count: strlen(v)))
+                    let n = strlen(v)
+                    // Text split by comments or child markup could otherwise add up past the text limit.
+                    if text.count + n > stream.limits.maxTextBytes { overLimit = true }
+                    else { text.append(contentsOf: UnsafeBufferPointer(start: v, count: n)) }
                 }
             case .whitespace:
                 break
@@ -552,9 +556,11 @@ private final class SchemaEngine {
         projectSiblings = 0
         duplicates.removeAll()
         valueQuarantine.removeAll()
+        elementsInRecord = 0
+        overLimit = false
         notes.removeAll()
         raw.removeAll(keepingCapacity: true)
-        raw.append(contentsOf: "<Enterprise".utf8)
+        raw.append(contentsOf: Tag.enterpriseOpen)
         let line = Int32(enterpriseLine)
         try stream.forEachAttribute { name, ns, value throws(XMLFault) in
             appendRawAttribute(name, value)
@@ -578,15 +584,15 @@ private final class SchemaEngine {
         var p = PendingProject(cells: PendingCells(width: projectLayout.bindings.count), line: stream.currentLine,
                                lineEnd: stream.currentLine, path: "\(enterprisePath)/Project[\(projectSiblings)]",
                                rawStart: raw.count, rawEnd: raw.count)
-        raw.append(contentsOf: "<Project".utf8)
+        raw.append(contentsOf: Tag.projectOpen)
         let line = Int32(p.line)
-        let path = p.path
+        let number = projectSiblings
         try stream.forEachAttribute { name, ns, value throws(XMLFault) in
             appendRawAttribute(name, value)
             guard ns == nil else { return }
             for (attr, binding) in projectAttributes where attr == name {
                 store(binding: binding, bytes: UnsafeBufferPointer(start: value, count: strlen(value)),
-                      unit: nil, line: line, into: &p.cells, project: path)
+                      unit: nil, line: line, into: &p.cells, project: number)
                 return
             }
             noticeOnce("pa:\(name.string)", "Project 的属性 \(name.string) 不属于 yingtong 格式，已忽略")
@@ -603,7 +609,7 @@ private final class SchemaEngine {
 
     private func endProject(line: Int) {
         guard var p = currentProject else { return }
-        raw.append(contentsOf: "</Project>".utf8)
+        raw.append(contentsOf: Tag.projectClose)
         p.rawEnd = raw.count
         p.lineEnd = max(line, p.line)
         pendingProjects.append(p)
@@ -619,7 +625,7 @@ private final class SchemaEngine {
         leafUnit = nil
         leafRule = nil
         text.removeAll(keepingCapacity: true)
-        raw.append(contentsOf: kind == .value ? "<Value".utf8 : "<Note".utf8)
+        raw.append(contentsOf: kind == .value ? Tag.valueOpen : Tag.noteOpen)
         try stream.forEachAttribute { name, ns, value throws(XMLFault) in
             appendRawAttribute(name, value)
             guard ns == nil else { return }
@@ -644,7 +650,7 @@ private final class SchemaEngine {
         let kind = leaf
         leaf = .none
         text.withUnsafeBufferPointer { appendEscaped($0, attribute: false) }
-        raw.append(contentsOf: kind == .value ? "</Value>".utf8 : "</Note>".utf8)
+        raw.append(contentsOf: kind == .value ? Tag.valueClose : Tag.noteClose)
         let trimmed = trim(text)
         if kind == .note {
             let t = String(decoding: text[trimmed], as: UTF8.self)
@@ -661,19 +667,14 @@ private final class SchemaEngine {
             return
         }
         let inProject = currentProject != nil
+        let fast = leafLabelIndex >= 0 ? fastBinding(label, index: leafLabelIndex, project: inProject) : -1
+        if fast >= 0 {
+            storeLeaf(binding: fast, trimmed: trimmed, inProject: inProject)
+            return
+        }
         switch resolve(label, index: leafLabelIndex, project: inProject) {
         case .binding(let b):
-            let unit = leafUnit
-            text.withUnsafeBufferPointer { buf in
-                let slice = UnsafeBufferPointer(rebasing: buf[trimmed])
-                if inProject {
-                    let path = currentProject!.path
-                    store(binding: b, bytes: slice, unit: unit, line: Int32(leafLine), into: &currentProject!.cells,
-                          project: path)
-                } else {
-                    store(binding: b, bytes: slice, unit: unit, line: Int32(leafLine), into: &cells, project: nil)
-                }
-            }
+            storeLeaf(binding: b, trimmed: trimmed, inProject: inProject)
         case .unknown:
             noticeOnce("field:\(label)", "未知字段 \(label)（首次见于第 \(leafLine) 行）已忽略；原文保留在记录的原始文本中")
         case .ambiguous(let fields):
@@ -687,6 +688,38 @@ private final class SchemaEngine {
         }
     }
 
+    private func storeLeaf(binding b: Int, trimmed: Range<Int>, inProject: Bool) {
+        let unit = leafUnit
+        let line = Int32(leafLine)
+        text.withUnsafeBufferPointer { buf in
+            let slice = UnsafeBufferPointer(rebasing: buf[trimmed])
+            if inProject {
+                store(binding: b, bytes: slice, unit: unit, line: line, into: &currentProject!.cells, project: projectSiblings)
+            } else {
+                store(binding: b, bytes: slice, unit: unit, line: line, into: &cells, project: nil)
+            }
+        }
+    }
+
+    /// Binding per interned label, as a plain integer: -2 not looked up yet, -1 not a binding (slow path).
+    /// Copying `FieldResolution` values (their payloads are reference-counted) showed in the profile.
+    @exclusivity(unchecked) var activityFast: [Int32] = []
+    @exclusivity(unchecked) var projectFast: [Int32] = []
+
+    private func fastBinding(_ label: String, index: Int, project: Bool) -> Int {
+        if project {
+            if index < projectFast.count, projectFast[index] != -2 { return Int(projectFast[index]) }
+            while projectFast.count <= index { projectFast.append(-2) }
+        } else {
+            if index < activityFast.count, activityFast[index] != -2 { return Int(activityFast[index]) }
+            while activityFast.count <= index { activityFast.append(-2) }
+        }
+        var b: Int32 = -1
+        if case .binding(let found) = resolve(label, index: index, project: project) { b = Int32(found) }
+        if project { projectFast[index] = b } else { activityFast[index] = b }
+        return Int(b)
+    }
+
     private func valueEntry(field: String?, code: String, message: String) -> QuarantineEntry {
         let path = currentProject.map { "\($0.path)/Value" } ?? "\(enterprisePath)/Value"
         return QuarantineEntry(sourceIndex: source.index, file: source.fileName, line: Int32(leafLine),
@@ -694,12 +727,13 @@ private final class SchemaEngine {
                                raw: String(decoding: text, as: UTF8.self), code: code, messageZh: message)
     }
 
+    /// `project` is the Project's number within the Enterprise, nil for a 107-2 value.
     private func store(binding: Int, bytes: UnsafeBufferPointer<UInt8>, unit: String?, line: Int32,
-                       into c: inout PendingCells, project: String?) {
+                       into c: inout PendingCells, project: Int?) {
         if c.start[binding] >= 0 {
             let layout = project == nil ? activityLayout! : projectLayout!
             duplicates.append(Duplicate(field: layout.bindings[binding].field, firstLine: c.line[binding],
-                                        secondLine: line, inProject: project))
+                                        secondLine: line, inProject: project.map { "\(enterprisePath)/Project[\($0)]" }))
             return
         }
         c.start[binding] = Int32(arena.count)
@@ -711,7 +745,7 @@ private final class SchemaEngine {
 
     private func endEnterprise(line: Int, into sink: inout some RecordSink) throws {
         inEnterprise = false
-        raw.append(contentsOf: "</Enterprise>".utf8)
+        raw.append(contentsOf: Tag.enterpriseClose)
         let start = max(enterpriseLine, lastAccountedLine + 1)
         let end = max(line, start)
         lastAccountedLine = end
@@ -792,6 +826,9 @@ private final class SchemaEngine {
 
     /// Why the current Enterprise cannot become a record, if it cannot.
     private func rejection() -> (code: String, message: String)? {
+        if overLimit {
+            return ("E-XML-LIMIT", "企业包含的元素超过上限 \(stream.limits.maxElementsPerRecord) 个（Value/Project/Note），超出部分未读取，整个企业隔离")
+        }
         if let d = duplicates.first {
             let more = duplicates.count > 1 ? "（另有 \(duplicates.count - 1) 处重复）" : ""
             let whereZh = d.inProject.map { "项目 \($0) 中" } ?? "企业中"
@@ -845,15 +882,21 @@ private final class SchemaEngine {
 
     // MARK: Raw text
 
+    /// The reconstructed text of one record stops growing here; a record that large is quarantined anyway.
+    static let rawCap = 16 << 20
+
     private func appendRawAttribute(_ name: UnsafePointer<UInt8>, _ value: UnsafePointer<UInt8>) {
+        if raw.count > Self.rawCap { overLimit = true; return }
         raw.append(UInt8(ascii: " "))
         raw.append(contentsOf: UnsafeBufferPointer(start: name, count: strlen(name)))
-        raw.append(contentsOf: "=\"".utf8)
+        raw.append(0x3D)  // =
+        raw.append(0x22)  // "
         appendEscaped(UnsafeBufferPointer(start: value, count: strlen(value)), attribute: true)
         raw.append(UInt8(ascii: "\""))
     }
 
     private func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, attribute: Bool) {
+        if raw.count > Self.rawCap { overLimit = true; return }
         // Nearly every value has nothing to escape: append it whole.
         if !bytes.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 }) {
             raw.append(contentsOf: bytes)
@@ -915,4 +958,12 @@ extension RawBatch {
         rawEnd.append(Int32(arena.count))
         self.provenance.append(provenance)
     }
+}
+
+/// The markup of the reconstructed raw text, as bytes once (a literal's `.utf8` is re-walked on every append).
+private enum Tag {
+    static let enterpriseOpen = Array("<Enterprise".utf8), enterpriseClose = Array("</Enterprise>".utf8)
+    static let projectOpen = Array("<Project".utf8), projectClose = Array("</Project>".utf8)
+    static let valueOpen = Array("<Value".utf8), valueClose = Array("</Value>".utf8)
+    static let noteOpen = Array("<Note".utf8), noteClose = Array("</Note>".utf8)
 }

@@ -352,7 +352,9 @@ struct SDMXDamagedInputTests {
             }
             for v in variants {
                 var sink = CollectingSink()
-                var reader = SDMXReader(source: SourceFile(index: 0, path: try temporaryFile("d.xml", Data(v)), role: "macro"))
+                let path = try temporaryFile("d.xml", Data(v))
+                defer { try? FileManager.default.removeItem(atPath: path) }
+                var reader = SDMXReader(source: SourceFile(index: 0, path: path, role: "macro"))
                 do {
                     let account = try reader.read(batchSize: 5, into: &sink)
                     #expect(account.balanced)
@@ -362,5 +364,43 @@ struct SDMXDamagedInputTests {
                 }
             }
         }
+    }
+}
+
+@Suite("SDMX as central banks send it")
+struct SDMXRealWorldShapeTests {
+    /// The shape of an ECB exchange-rate message: header with a nested common:Structure, xsi:type on the
+    /// dataset, series carrying cross-domain attributes next to the dimensions.
+    @Test func ecbStyleStructureSpecificMessage() throws {
+        let xml = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <message:StructureSpecificData xmlns:ss="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/structurespecific" xmlns:footer="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message/footer" xmlns:ns1="urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=ECB:EXR(1.0):ObsLevelDim:TIME_PERIOD" xmlns:message="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message" xmlns:common="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+        <message:Header>
+        <message:ID>b3b5a5c3</message:ID>
+        <message:Test>false</message:Test>
+        <message:Prepared>2024-05-02T10:00:00.000+02:00</message:Prepared>
+        <message:Sender id="ECB"/>
+        <message:Structure structureID="ECB_EXR1" namespace="urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=ECB:EXR(1.0):ObsLevelDim:TIME_PERIOD" dimensionAtObservation="TIME_PERIOD">
+        <common:Structure><URN>urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure=ECB:ECB_EXR1(1.0)</URN></common:Structure>
+        </message:Structure>
+        </message:Header>
+        <message:DataSet ss:dataScope="DataStructure" xsi:type="ns1:DataSetType" ss:structureRef="ECB_EXR1">
+        <Series FREQ="A" CURRENCY="USD" CURRENCY_DENOM="EUR" EXR_TYPE="SP00" EXR_SUFFIX="A" TIME_FORMAT="P1Y" COLLECTION="A" DECIMALS="4" TITLE="US dollar/Euro" UNIT="USD" UNIT_MULT="0">
+        <Obs TIME_PERIOD="2022" OBS_VALUE="1.0530" OBS_STATUS="A" OBS_CONF="F"/>
+        <Obs TIME_PERIOD="2023" OBS_VALUE="1.0813" OBS_STATUS="A" OBS_CONF="F"/>
+        </Series>
+        </message:DataSet>
+        </message:StructureSpecificData>
+        """
+        let reader = try SDMXObservationReader(path: try temporaryFile("ecb.xml", xml))
+        var obs: [SDMXObservation] = []
+        while let o = try reader.next() { obs.append(o) }
+        #expect(obs.count == 2)
+        #expect(obs[1].dimensions.keys == ["FREQ", "CURRENCY", "CURRENCY_DENOM", "EXR_TYPE", "EXR_SUFFIX", "TIME_PERIOD"])
+        #expect(obs[1].value == "1.0813")
+        #expect(obs[1].attributes == ["TIME_FORMAT": "P1Y", "COLLECTION": "A", "DECIMALS": "4", "TITLE": "US dollar/Euro",
+                                      "UNIT": "USD", "UNIT_MULT": "0", "OBS_STATUS": "A", "OBS_CONF": "F"])
+        #expect(obs[1].line == 15)
+        #expect(obs[1].elementPath == "/StructureSpecificData/DataSet[1]/Series[1]/Obs[2]")
     }
 }

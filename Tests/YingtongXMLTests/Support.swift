@@ -49,15 +49,21 @@ struct CollectingSink: RecordSink {
     func provenance(of form: Form) -> [Provenance] { batches(of: form).flatMap(\.provenance) }
 }
 
-/// A fresh directory per test, removed by nobody: the system's temp cleaner does it, and a failing test leaves
-/// its input behind for a look.
+/// One directory per test process; tests that write many files (the damage sweeps, generated bureau files)
+/// remove theirs, the small ones stay for a look when a test fails.
+let testDirectory: URL = {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yingtong-xml-tests-\(getpid())")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+}()
+
 func temporaryFile(_ name: String, _ data: Data) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yingtong-xml-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let url = dir.appendingPathComponent(name)
+    let url = testDirectory.appendingPathComponent("\(UUID().uuidString)-\(name)")
     try data.write(to: url)
     return url.path
 }
+
+func temporaryURL(_ name: String) -> URL { testDirectory.appendingPathComponent("\(UUID().uuidString)-\(name)") }
 
 func temporaryFile(_ name: String, _ text: String) throws -> String { try temporaryFile(name, Data(text.utf8)) }
 
@@ -78,6 +84,7 @@ func hostileFixture(_ name: String) throws -> String {
 /// Encodes with iconv (the writer's transcoder), as a bureau's system would.
 func encode(_ text: String, as encoding: String) throws -> Data {
     let path = try temporaryFile("enc.bin", Data())
+    defer { try? FileManager.default.removeItem(atPath: path) }
     let fh = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     _ = try Transcoder(to: encoding).write(text, to: fh)
     try fh.close()

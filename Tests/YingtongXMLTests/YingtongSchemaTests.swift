@@ -210,13 +210,15 @@ struct YingtongSchemaTests {
     }
 
     @Test func truncatedBureauFileKeepsEveryCompleteEnterpriseBeforeTheFault() throws {
-        let full = FileManager.default.temporaryDirectory.appendingPathComponent("bureau-\(UUID().uuidString).xml")
+        let full = temporaryURL("bureau.xml")
+        defer { try? FileManager.default.removeItem(at: full) }
         try BureauXMLWriter.write(enterprises: 400, seed: 11, to: full, encoding: "UTF-8")
         let bytes = try Data(contentsOf: full)
         let cut = bytes.prefix(bytes.count * 3 / 5)
         let prefixText = String(decoding: cut, as: UTF8.self)
         let complete = prefixText.components(separatedBy: "</Enterprise>").count - 1
         let path = try temporaryFile("truncated.xml", Data(cut) + Data("\n  <Broken>\n".utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let (sink, account) = try readYingtong(path, batchSize: 64)
 
         #expect(complete > 100)
@@ -237,9 +239,9 @@ struct YingtongSchemaTests {
     }
 
     @Test func generatedBureauFileReadsCleanAndIsReproducible() throws {
-        let dir = FileManager.default.temporaryDirectory
-        let a = dir.appendingPathComponent("gen-a-\(UUID().uuidString).xml")
-        let b = dir.appendingPathComponent("gen-b-\(UUID().uuidString).xml")
+        let a = temporaryURL("gen-a.xml")
+        let b = temporaryURL("gen-b.xml")
+        defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
         try BureauXMLWriter.write(enterprises: 120, seed: 5, to: a)
         try BureauXMLWriter.write(enterprises: 120, seed: 5, to: b)
         #expect(try Data(contentsOf: a) == Data(contentsOf: b))
@@ -266,6 +268,19 @@ struct YingtongSchemaTests {
         #expect(account.balanced)
     }
 
+    @Test func aRecordWithTooManyElementsIsQuarantinedNotHeld() throws {
+        var xml = "<RDReport xmlns=\"urn:yingtong:rd:1\" period=\"2023\">\n<Enterprise uscc=\"91330122MA2H3K6J0M\">\n"
+        for i in 0..<50 { xml += "<Project name=\"p\(i)\"><Value field=\"exp\">1</Value></Project>\n" }
+        xml += "</Enterprise>\n<Enterprise uscc=\"913301227352814433\"><Value field=\"rd_staff_total\">1</Value></Enterprise>\n</RDReport>\n"
+        let (sink, account) = try readYingtong(try temporaryFile("many.xml", xml),
+                                               limits: XMLLimits(maxElementsPerRecord: 40))
+        #expect(sink.quarantined.map(\.code) == ["E-XML-LIMIT"])
+        #expect(sink.quarantined.first?.elementPath == "/RDReport/Enterprise[1]")
+        #expect(sink.rows(of: .activity).map { $0["uscc"] } == ["913301227352814433"], "reading goes on after it")
+        #expect(sink.rows(of: .projects).isEmpty)
+        #expect(account.balanced)
+    }
+
     @Test func notAYingtongReportIsAnError() throws {
         let path = try temporaryFile("other.xml", "<Other/>")
         #expect(throws: YingtongError.self) { try readYingtong(path) }
@@ -278,7 +293,8 @@ struct MalformedMiddleTests {
     @Test(arguments: ["UTF-8", "GB18030", "UTF-16", "UTF-8 prefixed"])
     func errorInsideOneEnterpriseKeepsAllBeforeIt(variant: String) throws {
         let encoding = variant.hasSuffix("prefixed") ? "UTF-8" : variant
-        let full = FileManager.default.temporaryDirectory.appendingPathComponent("mid-\(UUID().uuidString).xml")
+        let full = temporaryURL("mid.xml")
+        defer { try? FileManager.default.removeItem(at: full) }
         try BureauXMLWriter.write(enterprises: 300, seed: 21, to: full, encoding: "UTF-8")
         var lines = String(decoding: try Data(contentsOf: full), as: UTF8.self).components(separatedBy: "\n")
         let starts = lines.indices.filter { lines[$0].hasPrefix("  <Enterprise ") }
@@ -296,6 +312,7 @@ struct MalformedMiddleTests {
             }
         }
         let path = try temporaryFile("mid.xml", try encode(text, as: encoding))
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let (sink, account) = try readYingtong(path, batchSize: 100)
         #expect(account.records == 199)
         #expect(sink.rows(of: .activity).count == 199)
@@ -333,6 +350,7 @@ struct DamagedInputTests {
         }
         for v in variants {
             let path = try temporaryFile("damaged.xml", Data(v))
+            defer { try? FileManager.default.removeItem(atPath: path) }
             do {
                 let (sink, account) = try readYingtong(path)
                 #expect(account.balanced, "\(String(decoding: v.prefix(80), as: UTF8.self))")
