@@ -41,23 +41,30 @@ public enum ByteText {
 
     static let unicodeSpaces = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{3000}\u{feff}\u{200b}"))
 
-    /// U+00A0, U+2000–U+200B, U+3000, U+FEFF at the edges: the only non-ASCII spaces Excel exports carry.
+    /// U+00A0, U+2000–U+200F, U+3000, U+FEFF at the edges: the only non-ASCII spaces Excel exports carry. Exact
+    /// byte patterns, because most Chinese text starts or ends with non-ASCII bytes that are not spaces.
+    @inline(__always)
+    static func isUnicodeSpace(_ b0: UInt8, _ b1: UInt8, _ b2: UInt8?) -> Bool {
+        if b0 == 0xC2 { return b1 == 0xA0 && b2 == nil }
+        guard let b2 else { return false }
+        return (b0 == 0xE3 && b1 == 0x80 && b2 == 0x80) || (b0 == 0xEF && b1 == 0xBB && b2 == 0xBF)
+            || (b0 == 0xE2 && b1 == 0x80 && b2 <= 0x8F)
+    }
+
     @inline(__always)
     static func unicodeSpaceAtStart(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
         let b = t[0]
-        if b < 0x80 { return false }
-        if b == 0xC2 { return t.count > 1 && t[1] == 0xA0 }
-        if b == 0xE2 || b == 0xE3 || b == 0xEF { return true }
-        return false
+        if b < 0x80 || t.count < 2 { return false }
+        if b == 0xC2 { return t[1] == 0xA0 }
+        return t.count >= 3 && isUnicodeSpace(b, t[1], t[2])
     }
 
     @inline(__always)
     static func unicodeSpaceAtEnd(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = t.count
-        if t[n - 1] < 0x80 { return false }
-        if n >= 2, t[n - 2] == 0xC2, t[n - 1] == 0xA0 { return true }
-        if n >= 3 { let lead = t[n - 3]; return lead == 0xE2 || lead == 0xE3 || lead == 0xEF }
-        return false
+        if t[n - 1] < 0x80 || n < 2 { return false }
+        if t[n - 2] == 0xC2 && t[n - 1] == 0xA0 { return true }
+        return n >= 3 && isUnicodeSpace(t[n - 3], t[n - 2], t[n - 1])
     }
 }
 

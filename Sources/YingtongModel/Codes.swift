@@ -182,6 +182,11 @@ public final class IndustryClassification: Sendable {
             let division = Int(u[0] - 0x30) * 10 + Int(u[1] - 0x30)
             if let sec = sectionByDivision[division] { return .valid(String(sec) + raw) }
         }
+        // `C3841`, as bureau exports write it.
+        if u.count == 5, u[0] >= 0x41, u[0] <= 0x5A, u[1...].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            let division = Int(u[1] - 0x30) * 10 + Int(u[2] - 0x30)
+            if let sec = sectionByDivision[division], sec.asciiValue == u[0] { return .valid(raw) }
+        }
         var s = HeaderText.halfWidth(raw).uppercased()
         s.removeAll { $0 == " " || $0 == "-" }
         var letter: Character?

@@ -41,18 +41,42 @@ public enum NumberText {
         if ascii {
             return parseASCII(UnsafeBufferPointer(rebasing: cell[start..<end]), percentAllowed: percentAllowed)
         }
-        // Slow path: full-width forms, ideographic space, dashes used as placeholders.
+        // Full-width digits and signs (１２３．５, －, ％, ，) and the ideographic space map to ASCII byte by byte;
+        // only text that is still not ASCII after that goes through String (placeholders such as — or 无).
+        var folded = [UInt8]()
+        folded.reserveCapacity(end - start)
+        var i = start
+        var foldedAll = true
+        while i < end {
+            let b = cell[i]
+            if b < 0x80 { folded.append(b); i += 1; continue }
+            if i + 2 < end {
+                do {
+                    let b1 = cell[i + 1], b2 = cell[i + 2]
+                    if b == 0xEF && b1 == 0xBC && b2 >= 0x90 && b2 <= 0x99 { folded.append(b2 - 0x90 + 0x30); i += 3; continue }
+                    if b == 0xEF && b1 == 0xBC && b2 == 0x8E { folded.append(0x2E); i += 3; continue }   // ．
+                    if b == 0xEF && b1 == 0xBC && b2 == 0x8C { folded.append(0x2C); i += 3; continue }   // ，
+                    if b == 0xEF && b1 == 0xBC && b2 == 0x8D { folded.append(0x2D); i += 3; continue }   // －
+                    if b == 0xEF && b1 == 0xBC && b2 == 0x8B { folded.append(0x2B); i += 3; continue }   // ＋
+                    if b == 0xEF && b1 == 0xBC && b2 == 0x85 { folded.append(0x25); i += 3; continue }   // ％
+                    if b == 0xE2 && b1 == 0x88 && b2 == 0x92 { folded.append(0x2D); i += 3; continue }   // −
+                    if b == 0xE3 && b1 == 0x80 && b2 == 0x80 { i += 3; continue }                        // ideographic space
+                    if b == 0xE3 && b1 == 0x80 && b2 == 0x82 { folded.append(0x2E); i += 3; continue }   // 。 typed for a point
+                }
+            }
+            foldedAll = false
+            break
+        }
+        if foldedAll {
+            return folded.withUnsafeBufferPointer { f in
+                let t = ByteText.trimmed(f)
+                return t.isEmpty ? .missing : parseASCII(t, percentAllowed: percentAllowed)
+            }
+        }
         let s = String(decoding: UnsafeBufferPointer(rebasing: cell[start..<end]), as: UTF8.self)
         let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{3000}")))
-        if placeholders.contains(trimmed) { return .missing }
-        let half = HeaderText.halfWidth(trimmed).replacingOccurrences(of: "，", with: ",")
-            .replacingOccurrences(of: "。", with: ".")
-            .replacingOccurrences(of: "−", with: "-")
-            .trimmingCharacters(in: .whitespaces)
-        if placeholders.contains(half) { return .missing }
-        var b = Array(half.utf8)
-        if b.contains(where: { $0 >= 0x80 }) { return .invalid("E-VALUE-NUMBER") }
-        return b.withUnsafeMutableBufferPointer { parseASCII(UnsafeBufferPointer($0), percentAllowed: percentAllowed) }
+        if placeholders.contains(trimmed) || placeholders.contains(HeaderText.halfWidth(trimmed)) { return .missing }
+        return .invalid("E-VALUE-NUMBER")
     }
 
     @inline(__always) static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
@@ -60,8 +84,8 @@ public enum NumberText {
     static func parseASCII(_ c: UnsafeBufferPointer<UInt8>, percentAllowed: Bool) -> ParsedNumber {
         var i = 0, n = c.count
         if n == 0 { return .missing }
-        // Placeholders in ASCII: X, XX, -, --, /, N/A, null
-        if n <= 4 {
+        // Placeholders in ASCII: X, XX, -, --, /, N/A, null — never start with a digit, so numbers skip this.
+        if n <= 4, !(c[0] >= 0x30 && c[0] <= 0x39) {
             var allX = true
             for k in 0..<n where c[k] != UInt8(ascii: "X") && c[k] != UInt8(ascii: "x") { allX = false; break }
             if allX { return .missing }
