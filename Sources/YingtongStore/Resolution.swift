@@ -106,8 +106,8 @@ extension RunWriter {
     /// A record's findings are the enterprise-level violations (no project name) joined on (uscc, period) or
     /// on (source file, line). Any error → `rejected`; else any warning without an explanation → `flagged`;
     /// else a warning with an explanation → `explained`; else `clean` (info findings do not count).
-    /// A project's findings are those naming it, plus: an enterprise-level error (or a rejected 107-2 record)
-    /// rejects all of the enterprise's projects. Explanations sent with the data are first attached to the
+    /// A project's findings are those naming it, plus: an enterprise-level error (matched to the enterprise by
+    /// key, or to its 107-2 record by line) rejects all of the enterprise's projects. Explanations sent with the data are first attached to the
     /// warnings they answer (same uscc, period and rule; the latest explanation wins); an error cannot be
     /// explained away — it must be corrected by a new submission.
     @discardableResult
@@ -163,9 +163,12 @@ extension RunWriter {
                   CROSS JOIN project p ON p.run_id = v.run_id AND p.uscc = v.uscc AND p.period = v.period
                   WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL AND v.severity = 'error'
                   UNION ALL
-                  SELECT p.id, 'error', NULL FROM record r
+                  -- An error matched to the 107-2 record by line (its key as sent may differ) rejects the
+                  -- record's projects too; driven from the few errors, not from all records.
+                  SELECT p.id, 'error', NULL FROM violation v
+                  CROSS JOIN record r ON r.run_id = v.run_id AND r.source_index = v.source_index AND r.line = v.line
                   CROSS JOIN project p ON p.run_id = r.run_id AND p.uscc = r.uscc AND p.period = r.period
-                  WHERE r.run_id = ?1 AND r.status = 'rejected'
+                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL AND v.severity = 'error'
                 ), worst AS (
                   SELECT pid, MAX(CASE WHEN severity = 'error' THEN 3 WHEN explanation IS NULL THEN 2 ELSE 1 END) AS w
                   FROM hit GROUP BY pid

@@ -286,6 +286,7 @@ struct ResolutionTests {
             TestRow(uscc: usccA, sequence: 6, source: 1, line: 2, texts: ["project_name": "A1"]),
             TestRow(uscc: usccB, sequence: 7, source: 1, line: 3, texts: ["project_name": "B1"]),
             TestRow(uscc: usccB, sequence: 8, source: 1, line: 4, texts: ["project_name": "B2"]),
+            TestRow(uscc: e, sequence: 9, source: 1, line: 5, texts: ["project_name": "E1"]),
         ]))
         try w.insert(violations: [
             violation("R102", .error, uscc: usccA, line: 2),
@@ -315,8 +316,9 @@ struct ResolutionTests {
         #expect(try status("project", "A1") == "rejected", "企业级强制性错误应连带否决其项目")
         #expect(try status("project", "B1") == "clean")
         #expect(try status("project", "B2") == "flagged")
+        #expect(try status("project", "E1") == "rejected", "按行号匹配到企业记录的强制性错误也应否决其项目")
         #expect(counts.records == [.rejected: 2, .flagged: 1, .explained: 1, .clean: 1])
-        #expect(counts.projects == [.rejected: 1, .clean: 1, .flagged: 1])
+        #expect(counts.projects == [.rejected: 2, .clean: 1, .flagged: 1])
         let explained = try store.read { db in try String.fetchOne(db, sql: "SELECT explanation FROM violation WHERE uscc = ?", arguments: [usccC]) }
         #expect(explained == "次年汇算清缴时申报")
     }
