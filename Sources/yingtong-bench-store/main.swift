@@ -34,12 +34,23 @@ struct LCG {
 
 let dict = FieldDictionary.standard
 
+/// A bijection of 0..<n (n > 0): multiplication by a large prime coprime with n, modulo n.
+func scatter(_ i: Int, _ n: Int) -> Int {
+    var p = 1_000_003
+    while gcd(p, n) != 1 { p += 2 }
+    return (i * p + 12_345) % n
+}
+func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+
 func makeBatch(_ form: Form, start: Int, count: Int, rng: inout LCG) -> RecordBatch {
     var b = RecordBatch(form: form, formVersion: "2021", fields: dict.fields(of: form), capacity: count)
     for i in start..<(start + count) {
         // Projects: ~2 per enterprise, so the USCC repeats for consecutive rows as in a real 107-1 file.
         // One 107-2 record in 100 is a resubmission of the previous enterprise (a later time wins).
-        let ent = form == .projects ? i / 2 : (i % 100 == 99 ? i - 1 : i)
+        // Files are not sorted by USCC: enterprise ids are a fixed permutation of the row order, so index
+        // maintenance during the load sees random keys as it would on real exports.
+        let ent = scatter(form == .projects ? i / 2 : (i % 100 == 99 ? i - 1 : i),
+                          form == .projects ? (nProjects + 1) / 2 : nRecords)
         b.uscc.append("91330122" + String(format: "%09d", ent) + "X")
         b.name.append("某某精密机械有限公司\(ent)")
         b.regionCode.append("330122")
@@ -211,11 +222,11 @@ var found: [Violation] = []
 func uscc(_ ent: Int) -> String { "91330122" + String(format: "%09d", ent) + "X" }
 for i in 0..<nRecords where i % 20 == 0 || i % 100 == 1 {
     found.append(Violation(rule: i % 20 == 0 ? "R212" : "R102", severity: i % 20 == 0 ? .warning : .error, level: 2,
-                           uscc: uscc(i), period: 2023, fields: ["rd_exp_total"], observed: "0",
+                           uscc: uscc(scatter(i, nRecords)), period: 2023, fields: ["rd_exp_total"], observed: "0",
                            messageZh: "加计扣除为0", sourceIndex: 0, line: Int32(i + 2)))
 }
 for i in stride(from: 0, to: nProjects, by: 50) {
-    found.append(Violation(rule: "R217", severity: .warning, level: 2, uscc: uscc(i / 2), period: 2023,
+    found.append(Violation(rule: "R217", severity: .warning, level: 2, uscc: uscc(scatter(i / 2, (nProjects + 1) / 2)), period: 2023,
                            projectName: "高精度伺服阀芯加工工艺研究\(i)", fields: ["start_ym"], observed: "",
                            messageZh: "项目周期过短", sourceIndex: 0, line: Int32(i + 2)))
 }
