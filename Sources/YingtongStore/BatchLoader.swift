@@ -3,7 +3,7 @@
 // Choice: GRDB prepares and caches the statement (`db.cachedStatement`), and each row is bound with the raw
 // `sqlite3_bind_*` API on `Statement.sqliteStatement`, then `sqlite3_step` / `sqlite3_reset` (RawBinder).
 // Never GRDB's `execute()` after raw binding: it re-checks its own argument bookkeeping and fails with SQLite
-// error 21. Secondary indexes of record/project are dropped for the load and rebuilt by finishLoading().
+// error 21. Secondary indexes stay in place during the load (Store.defersIndexes = false, see below).
 //
 // Measured with scripts/bench-store (release build, `yingtong-bench-store`): 1,000,000 107-2 records
 // (15 identity/provenance columns + 61 dictionary columns, ~70 % of numbers present) and 2,000,000 107-1
@@ -24,12 +24,18 @@
 //   resolveResubmissions 10.9 s (10,000 records and 5,000 projects moved), applyStatuses 17.6 s, commit 6.3 s
 //   (the commit's WAL checkpoint writes the 1.2 GB run a second time). Database: 1,172 MB.
 //
-//   Indexes: kept during the load, round 1 raw took 107.7 s to insert + 16.3 s to resolve = 124 s, against
-//   80.0 s + 26.3 s (rebuild included) = 106 s when dropped and rebuilt: deferring wins by ~15 %.
+//   Indexes (secondary indexes of record/project dropped for the load and rebuilt after, or kept):
+//   - round 1, enterprises in USCC order: kept 107.7 s insert + 16.3 s resolve = 124 s; deferred 80.0 s +
+//     26.3 s (rebuild included) = 106 s — deferring won by 15 %, but sorted keys flatter index appends;
+//   - round 4, enterprises in scattered order (as real exports): deferred 46.3 s insert + 10.5 s rebuild =
+//     56.8 s; kept 52.3 s + 0 s — keeping won by 8 %, within noise.
+//   No clear gain, and a rebuild covers every run the store keeps (its cost grows with history), so indexes
+//   are kept by default; `Store(path:defersIndexes: true)` remains for one-off bulk stores.
 //
 // Why raw binding on GRDB's statement rather than the plain C API: the two are within the machine's noise of
-// each other (the C API won round 1 by 15 %, lost round 2 on projects), both are 4–7× faster than
-// StatementArguments, and GRDB's statement keeps prepared-statement caching, error translation
+// each other (the C API won round 1 by 15 %, lost round 2 on projects), both beat StatementArguments by
+// 2.3–3.5× over the whole load (3.8–5.5× on the wide 107-2 rows, 1.4–3.4× on the narrower 107-1 rows), and
+// GRDB's statement keeps prepared-statement caching, error translation
 // (DatabaseError) and the connection's transaction bookkeeping in one place.
 import GRDB
 import GRDBSQLite

@@ -4,7 +4,7 @@
 //   args  GRDB prepared statement, `execute(arguments: StatementArguments([DatabaseValue]))` per row
 //   raw   the product path: RunWriter.insert(batch) — GRDB statement + sqlite3_bind_* / step / reset
 //   capi  plain C API on GRDB's connection pointer: sqlite3_prepare_v3(PERSISTENT), bind, step, reset
-// Usage: yingtong-bench-store MODE DBPATH [records] [projects] [--keep-indexes]
+// Usage: yingtong-bench-store MODE DBPATH [records] [projects] [--defer-indexes]
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -13,14 +13,14 @@ import YingtongStore
 
 let args = CommandLine.arguments
 guard args.count >= 3, ["args", "raw", "capi"].contains(args[1]) else {
-    print("usage: yingtong-bench-store args|raw|capi DBPATH [records=1000000] [projects=2000000] [--keep-indexes]")
+    print("usage: yingtong-bench-store args|raw|capi DBPATH [records=1000000] [projects=2000000] [--defer-indexes]")
     exit(2)
 }
 let mode = args[1]
 let path = args[2]
 let nRecords = args.count > 3 ? Int(args[3]) ?? 1_000_000 : 1_000_000
 let nProjects = args.count > 4 ? Int(args[4]) ?? 2_000_000 : 2_000_000
-let keepIndexes = args.contains("--keep-indexes")
+let deferIndexes = args.contains("--defer-indexes")
 let batchSize = 4096
 
 for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
@@ -160,7 +160,7 @@ func bindC(_ stmt: OpaquePointer, _ b: RecordBatch, _ i: Int, run: Int64) {
     }
 }
 
-let store = try Store(path: path, defersIndexes: !keepIndexes)
+let store = try Store(path: path, defersIndexes: deferIndexes)
 let writer = try store.beginRun(RunInfo(pipeline: "bench", regionCode: "330122", period: 2023, yingtongVersion: "bench"))
 var rng = LCG(s: 42)
 let clock = ContinuousClock()

@@ -181,6 +181,23 @@ struct StoreSchemaTests {
         #expect(try store.runs().map(\.id) == [w4.runID])
     }
 
+    @Test func deferredIndexesAreRebuiltBeforeResolutionAndCommit() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yingtong-store-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let store = try Store(path: dir.appendingPathComponent("s.sqlite").path, defersIndexes: true)
+        let w = try store.beginRun(run())
+        try w.insert(batch(.activity, [TestRow(uscc: usccA, submittedAt: "2024-01-02", sequence: 1, line: 2),
+                                       TestRow(uscc: usccA, submittedAt: "2024-01-01", sequence: 2, line: 3)]))
+        let indexSQL = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'record'"
+        let during = try w.withDatabase { db in try String.fetchAll(db, sql: indexSQL) }
+        #expect(!during.contains("record_key"))
+        #expect(try w.resolveResubmissions().records == 1)
+        try w.commit()
+        let after = try store.read { db in try String.fetchAll(db, sql: indexSQL) }
+        #expect(after.contains("record_key") && after.contains("record_line"))
+        #expect(try store.read { db in try Int64.fetchOne(db, sql: "SELECT sequence FROM record") } == 1)
+    }
+
     @Test func nothingIsVisibleBeforeCommit() throws {
         let (store, path) = try makeStore()
         let w = try store.beginRun(run())
