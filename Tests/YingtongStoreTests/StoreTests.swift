@@ -340,6 +340,21 @@ struct ResolutionTests {
         #expect(explained == "次年汇算清缴时申报")
     }
 
+    @Test func statusesCanBeReappliedAndIncomingStatusesAreRecomputed() throws {
+        let (store, _) = try makeStore()
+        let w = try store.beginRun(run())
+        var b = batch(.activity, [TestRow(uscc: usccA, sequence: 1, line: 2), TestRow(uscc: usccB, sequence: 2, line: 3)])
+        b.status = [.rejected, .clean]          // a status set upstream without a finding to back it
+        try w.insert(b)
+        try w.insert(violations: [violation("R212", .warning, uscc: usccB, line: 3)])
+        #expect(try w.applyStatuses().records == [.clean: 1, .flagged: 1])
+        try w.insert(explanations: [ExplanationNote(uscc: usccB, period: 2023, rule: "R212", text: "已说明", sourceIndex: 0, line: 3)])
+        #expect(try w.applyStatuses().records == [.clean: 1, .explained: 1])
+        try w.commit()
+        #expect(try store.recordCount(run: w.runID, status: .explained) == 1)
+        #expect(try store.recordCount(run: w.runID, status: .rejected) == 0)
+    }
+
     @Test func supersededFindingsDoNotDecideTheStatus() throws {
         let (store, _) = try makeStore()
         let w = try store.beginRun(run())
