@@ -24,6 +24,11 @@
 //   resolveResubmissions 10.9 s (10,000 records and 5,000 projects moved), applyStatuses 17.6 s, commit 6.3 s
 //   (the commit's WAL checkpoint writes the 1.2 GB run a second time). Database: 1,172 MB.
 //
+//   round 5 (final code: indexes kept, scattered USCCs, statuses counted from findings):
+//   GRDB statement + raw sqlite3_bind         50,951       48,700        60.7 s
+//   plain C API on GRDB's connection          41,144       43,305        70.5 s
+//   after the load (raw): resolveResubmissions 9.0 s, applyStatuses 9.5 s (was 14–18 s), commit 5.4 s.
+//
 //   Indexes (secondary indexes of record/project dropped for the load and rebuilt after, or kept):
 //   - round 1, enterprises in USCC order: kept 107.7 s insert + 16.3 s resolve = 124 s; deferred 80.0 s +
 //     26.3 s (rebuild included) = 106 s — deferring won by 15 %, but sorted keys flatter index appends;
@@ -33,7 +38,7 @@
 //   are kept by default; `Store(path:defersIndexes: true)` remains for one-off bulk stores.
 //
 // Why raw binding on GRDB's statement rather than the plain C API: the two are within the machine's noise of
-// each other (the C API won round 1 by 15 %, lost round 2 on projects), both beat StatementArguments by
+// each other (the C API won round 1 by 15 %, lost rounds 2 and 5), both beat StatementArguments by
 // 2.3–3.5× over the whole load (3.8–5.5× on the wide 107-2 rows, 1.4–3.4× on the narrower 107-1 rows), and
 // GRDB's statement keeps prepared-statement caching, error translation
 // (DatabaseError) and the connection's transaction bookkeeping in one place.
