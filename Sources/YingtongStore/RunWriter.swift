@@ -36,6 +36,9 @@ public final class RunWriter {
     public let store: Store
     private var open = true
     private var indexesDeferred: Bool
+    /// Whether some row of the run may have a status other than `clean` (a batch arrived with statuses, or
+    /// statuses were applied once): only then must applyStatuses() reset them first.
+    var mayHoldNonCleanStatus = false
 
     init(store: Store, info: RunInfo) throws {
         self.store = store
@@ -100,6 +103,7 @@ public final class RunWriter {
     /// Appends a batch to its form's table: 107-2 → `record`, 107-1 → `project`, roster → `roster`, macro →
     /// `macro` rows.
     public func insert(_ batch: RecordBatch) throws {
+        if batch.status.contains(where: { $0 != .clean }) { mayHoldNonCleanStatus = true }
         let run = runID
         let schemas = store.schemas
         let region = info.regionCode

@@ -25,7 +25,8 @@ public final class Store: Sendable {
     let pool: DatabasePool
     let schemas: [Form: FormSchema]
     /// Whether a run drops the bulk tables' secondary indexes while it loads and rebuilds them before
-    /// resolution (faster for large loads; see BatchLoader.swift).
+    /// resolution. Off by default: it measured no faster on unsorted input (BatchLoader.swift), and a rebuild
+    /// covers every run kept in the store, so its cost grows with the store's history.
     public let defersIndexes: Bool
 
     /// Whether the store was opened read-only (a `previous` store, an export): no migration, no run.
@@ -33,7 +34,7 @@ public final class Store: Sendable {
 
     /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
     /// With `readOnly`, the file must exist and is neither created nor migrated.
-    public init(path: String, dictionary: FieldDictionary = .standard, defersIndexes: Bool = true,
+    public init(path: String, dictionary: FieldDictionary = .standard, defersIndexes: Bool = false,
                 readOnly: Bool = false) throws {
         self.path = path
         self.dictionary = dictionary

@@ -4,7 +4,7 @@
 //   args  GRDB prepared statement, `execute(arguments: StatementArguments([DatabaseValue]))` per row
 //   raw   the product path: RunWriter.insert(batch) — GRDB statement + sqlite3_bind_* / step / reset
 //   capi  plain C API on GRDB's connection pointer: sqlite3_prepare_v3(PERSISTENT), bind, step, reset
-// Usage: yingtong-bench-store MODE DBPATH [records] [projects] [--keep-indexes]
+// Usage: yingtong-bench-store MODE DBPATH [records] [projects] [--defer-indexes]
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -13,14 +13,14 @@ import YingtongStore
 
 let args = CommandLine.arguments
 guard args.count >= 3, ["args", "raw", "capi"].contains(args[1]) else {
-    print("usage: yingtong-bench-store args|raw|capi DBPATH [records=1000000] [projects=2000000] [--keep-indexes]")
+    print("usage: yingtong-bench-store args|raw|capi DBPATH [records=1000000] [projects=2000000] [--defer-indexes]")
     exit(2)
 }
 let mode = args[1]
 let path = args[2]
 let nRecords = args.count > 3 ? Int(args[3]) ?? 1_000_000 : 1_000_000
 let nProjects = args.count > 4 ? Int(args[4]) ?? 2_000_000 : 2_000_000
-let keepIndexes = args.contains("--keep-indexes")
+let deferIndexes = args.contains("--defer-indexes")
 let batchSize = 4096
 
 for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
@@ -34,12 +34,23 @@ struct LCG {
 
 let dict = FieldDictionary.standard
 
+/// A bijection of 0..<n (n > 0): multiplication by a large prime coprime with n, modulo n.
+func scatter(_ i: Int, _ n: Int) -> Int {
+    var p = 1_000_003
+    while gcd(p, n) != 1 { p += 2 }
+    return (i * p + 12_345) % n
+}
+func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+
 func makeBatch(_ form: Form, start: Int, count: Int, rng: inout LCG) -> RecordBatch {
     var b = RecordBatch(form: form, formVersion: "2021", fields: dict.fields(of: form), capacity: count)
     for i in start..<(start + count) {
         // Projects: ~2 per enterprise, so the USCC repeats for consecutive rows as in a real 107-1 file.
         // One 107-2 record in 100 is a resubmission of the previous enterprise (a later time wins).
-        let ent = form == .projects ? i / 2 : (i % 100 == 99 ? i - 1 : i)
+        // Files are not sorted by USCC: enterprise ids are a fixed permutation of the row order, so index
+        // maintenance during the load sees random keys as it would on real exports.
+        let ent = scatter(form == .projects ? i / 2 : (i % 100 == 99 ? i - 1 : i),
+                          form == .projects ? (nProjects + 1) / 2 : nRecords)
         b.uscc.append("91330122" + String(format: "%09d", ent) + "X")
         b.name.append("某某精密机械有限公司\(ent)")
         b.regionCode.append("330122")
@@ -149,7 +160,7 @@ func bindC(_ stmt: OpaquePointer, _ b: RecordBatch, _ i: Int, run: Int64) {
     }
 }
 
-let store = try Store(path: path, defersIndexes: !keepIndexes)
+let store = try Store(path: path, defersIndexes: deferIndexes)
 let writer = try store.beginRun(RunInfo(pipeline: "bench", regionCode: "330122", period: 2023, yingtongVersion: "bench"))
 var rng = LCG(s: 42)
 let clock = ContinuousClock()
@@ -211,11 +222,11 @@ var found: [Violation] = []
 func uscc(_ ent: Int) -> String { "91330122" + String(format: "%09d", ent) + "X" }
 for i in 0..<nRecords where i % 20 == 0 || i % 100 == 1 {
     found.append(Violation(rule: i % 20 == 0 ? "R212" : "R102", severity: i % 20 == 0 ? .warning : .error, level: 2,
-                           uscc: uscc(i), period: 2023, fields: ["rd_exp_total"], observed: "0",
+                           uscc: uscc(scatter(i, nRecords)), period: 2023, fields: ["rd_exp_total"], observed: "0",
                            messageZh: "加计扣除为0", sourceIndex: 0, line: Int32(i + 2)))
 }
 for i in stride(from: 0, to: nProjects, by: 50) {
-    found.append(Violation(rule: "R217", severity: .warning, level: 2, uscc: uscc(i / 2), period: 2023,
+    found.append(Violation(rule: "R217", severity: .warning, level: 2, uscc: uscc(scatter(i / 2, (nProjects + 1) / 2)), period: 2023,
                            projectName: "高精度伺服阀芯加工工艺研究\(i)", fields: ["start_ym"], observed: "",
                            messageZh: "项目周期过短", sourceIndex: 0, line: Int32(i + 2)))
 }

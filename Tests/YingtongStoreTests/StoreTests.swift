@@ -181,6 +181,23 @@ struct StoreSchemaTests {
         #expect(try store.runs().map(\.id) == [w4.runID])
     }
 
+    @Test func deferredIndexesAreRebuiltBeforeResolutionAndCommit() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yingtong-store-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let store = try Store(path: dir.appendingPathComponent("s.sqlite").path, defersIndexes: true)
+        let w = try store.beginRun(run())
+        try w.insert(batch(.activity, [TestRow(uscc: usccA, submittedAt: "2024-01-02", sequence: 1, line: 2),
+                                       TestRow(uscc: usccA, submittedAt: "2024-01-01", sequence: 2, line: 3)]))
+        let indexSQL = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'record'"
+        let during = try w.withDatabase { db in try String.fetchAll(db, sql: indexSQL) }
+        #expect(!during.contains("record_key"))
+        #expect(try w.resolveResubmissions().records == 1)
+        try w.commit()
+        let after = try store.read { db in try String.fetchAll(db, sql: indexSQL) }
+        #expect(after.contains("record_key") && after.contains("record_line"))
+        #expect(try store.read { db in try Int64.fetchOne(db, sql: "SELECT sequence FROM record") } == 1)
+    }
+
     @Test func nothingIsVisibleBeforeCommit() throws {
         let (store, path) = try makeStore()
         let w = try store.beginRun(run())
@@ -286,6 +303,7 @@ struct ResolutionTests {
             TestRow(uscc: usccA, sequence: 6, source: 1, line: 2, texts: ["project_name": "A1"]),
             TestRow(uscc: usccB, sequence: 7, source: 1, line: 3, texts: ["project_name": "B1"]),
             TestRow(uscc: usccB, sequence: 8, source: 1, line: 4, texts: ["project_name": "B2"]),
+            TestRow(uscc: e, sequence: 9, source: 1, line: 5, texts: ["project_name": "E1"]),
         ]))
         try w.insert(violations: [
             violation("R102", .error, uscc: usccA, line: 2),
@@ -315,10 +333,26 @@ struct ResolutionTests {
         #expect(try status("project", "A1") == "rejected", "企业级强制性错误应连带否决其项目")
         #expect(try status("project", "B1") == "clean")
         #expect(try status("project", "B2") == "flagged")
+        #expect(try status("project", "E1") == "rejected", "按行号匹配到企业记录的强制性错误也应否决其项目")
         #expect(counts.records == [.rejected: 2, .flagged: 1, .explained: 1, .clean: 1])
-        #expect(counts.projects == [.rejected: 1, .clean: 1, .flagged: 1])
+        #expect(counts.projects == [.rejected: 2, .clean: 1, .flagged: 1])
         let explained = try store.read { db in try String.fetchOne(db, sql: "SELECT explanation FROM violation WHERE uscc = ?", arguments: [usccC]) }
         #expect(explained == "次年汇算清缴时申报")
+    }
+
+    @Test func statusesCanBeReappliedAndIncomingStatusesAreRecomputed() throws {
+        let (store, _) = try makeStore()
+        let w = try store.beginRun(run())
+        var b = batch(.activity, [TestRow(uscc: usccA, sequence: 1, line: 2), TestRow(uscc: usccB, sequence: 2, line: 3)])
+        b.status = [.rejected, .clean]          // a status set upstream without a finding to back it
+        try w.insert(b)
+        try w.insert(violations: [violation("R212", .warning, uscc: usccB, line: 3)])
+        #expect(try w.applyStatuses().records == [.clean: 1, .flagged: 1])
+        try w.insert(explanations: [ExplanationNote(uscc: usccB, period: 2023, rule: "R212", text: "已说明", sourceIndex: 0, line: 3)])
+        #expect(try w.applyStatuses().records == [.clean: 1, .explained: 1])
+        try w.commit()
+        #expect(try store.recordCount(run: w.runID, status: .explained) == 1)
+        #expect(try store.recordCount(run: w.runID, status: .rejected) == 0)
     }
 
     @Test func supersededFindingsDoNotDecideTheStatus() throws {
