@@ -4,6 +4,8 @@ import Foundation
 public enum HeaderText {
     /// Full-width ASCII (U+FF01…U+FF5E) to ASCII, ideographic space to space.
     public static func halfWidth(_ s: String) -> String {
+        // Nearly every cell has no full-width character: answer without building a new string.
+        if !s.utf8.contains(where: { $0 == 0xEF || $0 == 0xE3 }) { return s }
         var out = String.UnicodeScalarView()
         var changed = false
         for u in s.unicodeScalars {

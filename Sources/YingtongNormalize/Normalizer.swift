@@ -292,7 +292,8 @@ public struct Normalizer: Sendable {
     private func normalizeText(_ cell: String, field: FieldDefinition) -> Result<String, YingtongError> {
         switch field.type {
         case .code:
-            let h = HeaderText.halfWidth(cell).trimmingCharacters(in: .whitespaces)
+            // `cell` is already trimmed; only full-width forms remain to fold.
+            let h = HeaderText.halfWidth(cell)
             guard !field.values.isEmpty else { return .success(h) }
             if field.values[h] != nil { return .success(h) }
             // A label instead of a code (`本企业自选项目`), or a code with its label (`1 本企业自选项目`, `1-…`).
@@ -307,7 +308,7 @@ public struct Normalizer: Sendable {
             if let ym = PeriodText.yearMonth(cell) { return .success(String(ym)) }
             return .success(cell)
         case .flag:
-            let h = HeaderText.halfWidth(cell).trimmingCharacters(in: .whitespaces).uppercased()
+            let h = HeaderText.halfWidth(cell).uppercased()
             if ["是", "Y", "YES", "1", "有", "TRUE", "√"].contains(h) { return .success("是") }
             if ["否", "N", "NO", "0", "无", "FALSE", "×"].contains(h) { return .success("否") }
             return .failure(YingtongError("E-VALUE-FLAG", "字段 \(field.code)（\(field.name)）的值“\(cell)”应为 是/否、有/无、Y/N 或 1/0，该值已隔离"))
