@@ -178,3 +178,20 @@ func faultLine(_ code: String) -> Int {
     }
     return -1
 }
+
+@Suite struct MacroFromSDMXTests {
+    /// The bureau's SDMX-ML message (fixtures/sdmx/macro-generic.xml: GDP 1,796,542 万元 with UNIT_MULT 4,
+    /// EMPLOYED 120,315 persons) replaces the macro CSV and gives the same intensity and per-10k figures.
+    @Test func sdmxMacroDataFeedsTheIndicators() throws {
+        let dir = temporaryDirectory()
+        var d = try demoPipeline(period: 2023, in: dir)
+        d.previousPath = nil
+        d.sources = d.sources.filter { $0.role != "macro" }
+        d.sources.append(.init(role: "macro", form: .macro, path: repositoryRoot.appendingPathComponent("fixtures/sdmx/macro-generic.xml").path,
+                               encoding: "auto", unit: nil, separator: UInt8(ascii: ","), format: nil, optional: false))
+        let result = try PipelineRunner(definition: d).run()
+        let produced = indicatorTable(try String(contentsOfFile: result.indicatorsCSV, encoding: .utf8))
+        #expect(produced["rd_intensity"]?["value"].flatMap { Decimal(string: $0) } == Decimal(string: "4.754848"))
+        #expect(produced["rd_fte_per_10k"]?["value"].flatMap { Decimal(string: $0) } == Decimal(string: "53.910568"))
+    }
+}
