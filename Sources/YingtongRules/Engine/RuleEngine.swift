@@ -64,6 +64,25 @@ public struct GroupState: Sendable {
 enum KeyPart: Hashable, Sendable {
     case text(String)
     case num(Int64)
+
+    // Keys are normalized text: hash and compare the UTF-8 bytes. String's own hashing applies Unicode
+    // canonical equivalence (NFC) to every Chinese project name, which dominated the uniqueness rule.
+    func hash(into h: inout Hasher) {
+        switch self {
+        case .num(let n): h.combine(n)
+        case .text(let s):
+            var s = s
+            s.withUTF8 { h.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    static func == (a: KeyPart, b: KeyPart) -> Bool {
+        switch (a, b) {
+        case (.num(let x), .num(let y)): x == y
+        case (.text(let x), .text(let y)): x.utf8.elementsEqual(y.utf8)
+        default: false
+        }
+    }
 }
 
 struct GroupKey: Hashable, Sendable { var parts: [KeyPart] }
@@ -290,13 +309,23 @@ public final class RuleEngine: Sendable {
             }
             let key = GroupKey(parts: parts)
             let prov = i < rb.provenance.count ? rb.provenance[i] : nil
-            var acc = table[key] ?? GroupAcc(
+            var idx = table.index(forKey: key)
+            if idx == nil {
+                table[key] = GroupAcc(
                 values: Array(repeating: 0, count: g.slots.count), ok: Array(repeating: true, count: g.slots.count),
                 started: Array(repeating: false, count: g.slots.count),
                 tri: g.slots.map { $0.0 == .all ? triTrue : triFalse },
                 uscc: rb.uscc[i], period: rb.period[i],
                 project: f.scope == .project ? projectCol?.text(i) : nil,
                 sourceIndex: prov?.sourceIndex ?? -1, line: prov?.line ?? 0)
+                idx = table.index(forKey: key)
+            }
+            update(&table.values[idx!], g, slots, i)
+        }
+    }
+
+    /// Adds row `i` to a group's accumulators, in place in the hash table.
+    private func update(_ acc: inout GroupAcc, _ g: GroupProgram, _ slots: [Vec?], _ i: Int) {
             acc.rows += 1
             for (s, (agg, _)) in g.slots.enumerated() {
                 let v = slots[s]
@@ -325,8 +354,6 @@ public final class RuleEngine: Sendable {
                     if b == decisive { acc.tri[s] = decisive } else if b == triUnknown { acc.tri[s] = triUnknown }
                 }
             }
-            table[key] = acc
-        }
     }
 
     /// Runs the group rules over everything fed so far: one verdict per group.
