@@ -37,7 +37,7 @@ func uscc(_ i: Int) -> String {
 }
 
 let names = ["高精度伺服阀芯加工工艺研究", "新能源汽车电机控制算法开发", "智能仓储调度系统研发", "年产5万台电机技改项目",
-             "新型环保涂层材料研究", "基于PLC的自动化控制系统研究", "高效节能换热器结构优化", "医用导管成型工艺研究"]
+             "新型环保涂层材料研究", "基于PLC的自动化控制系统研究", "高效换热器传热结构优化", "医用导管成型工艺研究"]
 
 print("生成 \(total) 家企业的合成数据（每批 \(batchSize) 家）…")
 let genStart = Date()
@@ -101,8 +101,8 @@ while made < total {
             proj.uscc.append(id); proj.name.append(nil); proj.regionCode.append("330782"); proj.industryCode.append("C3841")
             proj.period.append(2023); proj.submittedAt.append(nil); proj.sequence.append(Int64(proj.count)); proj.status.append(.clean)
             proj.provenance.append(Provenance(sourceIndex: 1, line: Int32(proj.count + 2), lineEnd: Int32(proj.count + 2), byteOffset: 0))
-            let pstaff = rng.int(2...max(2, staff / 2))
-            let pm = min(pmLeft, pstaff * rng.int(3...12)); pmLeft -= pm
+            let pstaff = max(2, staff / projects)
+            let pm = min(pmLeft, pstaff * rng.int(6...11)); pmLeft -= pm
             let pexp = exp * 9 / 10 / max(1, projects)
             let pgov = j == projects - 1 ? gov - gov / max(1, projects) * (projects - 1) : gov / max(1, projects)
             let startYM = [202101, 202203, 202301, 202306][rng.int(0...3)]

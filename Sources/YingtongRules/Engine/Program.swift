@@ -46,6 +46,9 @@ struct GroupProgram: Sendable {
     let check: Kernel
     let message: [MessagePart]
     let observedKeys: [(String, Kernel)]
+
+    /// Every aggregate is `count()`: the row count is the whole state (uniqueness rules).
+    var countOnly: Bool { slots.allSatisfy { $0.0 == .count && $0.1 == nil } }
 }
 
 /// Turns rule definitions into programs, reporting the first mistake of each rule with its location.

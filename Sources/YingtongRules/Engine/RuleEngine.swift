@@ -58,41 +58,61 @@ public struct RuleResult: Sendable {
 
 /// Streaming state of the group (cross-record) rules: one hash table of keys per rule.
 public struct GroupState: Sendable {
-    var tables: [[GroupKey: GroupAcc]]
+    var tables: [[Fingerprint: GroupAcc]]
 }
 
+/// One value of a group key, kept with the group for its messages and the group frame.
 enum KeyPart: Hashable, Sendable {
     case text(String)
     case num(Int64)
+}
 
-    // Keys are normalized text: hash and compare the UTF-8 bytes. String's own hashing applies Unicode
-    // canonical equivalence (NFC) to every Chinese project name, which dominated the uniqueness rule.
-    func hash(into h: inout Hasher) {
-        switch self {
-        case .num(let n): h.combine(n)
-        case .text(let s):
-            var s = s
-            s.withUTF8 { h.combine(bytes: UnsafeRawBufferPointer($0)) }
-        }
-    }
+/// A group key's 128-bit fingerprint: two SipHash values (differently salted) over the key's parts.
+///
+/// Rows are matched by fingerprint, so a row costs two hash computations and no allocation; a group keeps
+/// its key's values (from its first row) for messages. Two different keys collide with probability about
+/// n² / 2¹²⁹ — for 10⁷ groups, 10⁻²⁵: far below the chance of a memory error, and it would only merge two
+/// groups' counts, never lose a record.
+struct Fingerprint: Hashable, Sendable {
+    var a: Int
+    var b: Int
 
-    static func == (a: KeyPart, b: KeyPart) -> Bool {
-        switch (a, b) {
-        case (.num(let x), .num(let y)): x == y
-        case (.text(let x), .text(let y)): x.utf8.elementsEqual(y.utf8)
-        default: false
+    static func of(_ keys: [Vec], _ i: Int) -> Fingerprint? {
+        var h1 = Hasher(), h2 = Hasher()
+        h1.combine(0x5BD1_E995 as UInt32)
+        h2.combine(0x9E37_79B9 as UInt32)
+        for k in keys {
+            switch k {
+            case .num(let x):
+                guard x.ok[i] else { return nil }
+                h1.combine(x.v[i]); h2.combine(x.v[i])
+            case .text(let t):
+                guard var s = t[i] else { return nil }
+                s.withUTF8 { h1.combine(bytes: UnsafeRawBufferPointer($0)); h2.combine(bytes: UnsafeRawBufferPointer($0)) }
+                h1.combine(UInt8(0xFF)); h2.combine(UInt8(0xFF))   // 0xFF never occurs in UTF-8: parts cannot run together
+            case .bool(let b):
+                guard b[i] != triUnknown else { return nil }
+                h1.combine(b[i]); h2.combine(b[i])
+            }
         }
+        return Fingerprint(a: h1.finalize(), b: h2.finalize())
     }
 }
 
-struct GroupKey: Hashable, Sendable { var parts: [KeyPart] }
+/// One slot's running value: a sum, count, min or max (`v`, `ok`, `started`) or a Kleene any/all (`tri`).
+struct SlotAcc: Sendable {
+    var v: Int64 = 0
+    var ok = true
+    var started = false
+    var tri: Tri = triFalse
+}
 
+/// A group's accumulators and the record that opened it (where its finding points).
 struct GroupAcc: Sendable {
+    var key: [KeyPart]
     var rows = 0
-    var values: [Int64]
-    var ok: [Bool]
-    var started: [Bool]
-    var tri: [Tri]
+    /// Empty when every aggregate is a plain `count()`, which `rows` already is: no allocation per group.
+    var slots: [SlotAcc]
     var uscc: String
     var period: Int
     var project: String?
@@ -288,7 +308,7 @@ public final class RuleEngine: Sendable {
                          imbalance: imbalance, messageZh: msg, sourceIndex: prov?.sourceIndex ?? -1, line: prov?.line ?? 0)
     }
 
-    private func feed(_ g: GroupProgram, _ f: Frame, _ table: inout [GroupKey: GroupAcc]) {
+    private func feed(_ g: GroupProgram, _ f: Frame, _ table: inout [Fingerprint: GroupAcc]) {
         let n = f.count
         guard n > 0 else { return }
         let rb = f.records
@@ -296,62 +316,58 @@ public final class RuleEngine: Sendable {
         let when = g.when?(f).asBool
         let slots = g.slots.map { $0.1?(f) }
         let projectCol = rb.column("project_name")
-        rowLoop: for i in 0..<n {
+        for i in 0..<n {
             if let when, when[i] != triTrue { continue }
-            var parts: [KeyPart] = []
-            parts.reserveCapacity(keys.count)
-            for k in keys {
-                switch k {
-                case .num(let x): guard x.ok[i] else { continue rowLoop }; parts.append(.num(x.v[i]))
-                case .text(let t): guard let s = t[i] else { continue rowLoop }; parts.append(.text(s))
-                case .bool(let b): guard b[i] != triUnknown else { continue rowLoop }; parts.append(.num(Int64(b[i])))
-                }
-            }
-            let key = GroupKey(parts: parts)
-            let prov = i < rb.provenance.count ? rb.provenance[i] : nil
-            var idx = table.index(forKey: key)
-            if idx == nil {
-                table[key] = GroupAcc(
-                values: Array(repeating: 0, count: g.slots.count), ok: Array(repeating: true, count: g.slots.count),
-                started: Array(repeating: false, count: g.slots.count),
-                tri: g.slots.map { $0.0 == .all ? triTrue : triFalse },
-                uscc: rb.uscc[i], period: rb.period[i],
-                project: f.scope == .project ? projectCol?.text(i) : nil,
-                sourceIndex: prov?.sourceIndex ?? -1, line: prov?.line ?? 0)
-                idx = table.index(forKey: key)
-            }
-            update(&table.values[idx!], g, slots, i)
+            guard let fp = Fingerprint.of(keys, i) else { continue }
+            // One lookup per row: the default (with the key's values) is built only for a new group.
+            update(&table[fp, default: newGroup(g, keys, f, rb, projectCol, i)], g, slots, i)
         }
+    }
+
+    private func newGroup(_ g: GroupProgram, _ keys: [Vec], _ f: Frame, _ rb: RecordBatch, _ projectCol: Column?, _ i: Int) -> GroupAcc {
+        let parts: [KeyPart] = keys.map { k in
+            switch k {
+            case .num(let x): .num(x.v[i])
+            case .text(let t): .text(t[i] ?? "")
+            case .bool(let b): .num(Int64(b[i]))
+            }
+        }
+        let prov = i < rb.provenance.count ? rb.provenance[i] : nil
+        return GroupAcc(
+            key: parts, slots: g.countOnly ? [] : g.slots.map { SlotAcc(tri: $0.0 == .all ? triTrue : triFalse) },
+            uscc: rb.uscc[i], period: rb.period[i], project: f.scope == .project ? projectCol?.text(i) : nil,
+            sourceIndex: prov?.sourceIndex ?? -1, line: prov?.line ?? 0)
     }
 
     /// Adds row `i` to a group's accumulators, in place in the hash table.
     private func update(_ acc: inout GroupAcc, _ g: GroupProgram, _ slots: [Vec?], _ i: Int) {
             acc.rows += 1
+            if g.countOnly { return }
             for (s, (agg, _)) in g.slots.enumerated() {
                 let v = slots[s]
                 switch agg {
                 case .count:
                     if let v {
                         let b = v.asBool[i]
-                        if b == triUnknown { acc.ok[s] = false } else if b == triTrue { acc.values[s] += Dec.scale }
-                    } else { acc.values[s] += Dec.scale }
+                        if b == triUnknown { acc.slots[s].ok = false } else if b == triTrue { acc.slots[s].v += Dec.scale }
+                    } else { acc.slots[s].v += Dec.scale }
                 case .sum, .min, .max:
                     let x = v!.asNum
-                    guard x.ok[i] else { acc.ok[s] = false; continue }
+                    guard x.ok[i] else { acc.slots[s].ok = false; continue }
                     if agg == .sum {
-                        let (r, o) = acc.values[s].addingReportingOverflow(x.v[i])
-                        acc.values[s] = r; if o { acc.ok[s] = false }
-                    } else if !acc.started[s] {
-                        acc.values[s] = x.v[i]
+                        let (r, o) = acc.slots[s].v.addingReportingOverflow(x.v[i])
+                        acc.slots[s].v = r; if o { acc.slots[s].ok = false }
+                    } else if !acc.slots[s].started {
+                        acc.slots[s].v = x.v[i]
                     } else {
-                        acc.values[s] = agg == .min ? Swift.min(acc.values[s], x.v[i]) : Swift.max(acc.values[s], x.v[i])
+                        acc.slots[s].v = agg == .min ? Swift.min(acc.slots[s].v, x.v[i]) : Swift.max(acc.slots[s].v, x.v[i])
                     }
-                    acc.started[s] = true
+                    acc.slots[s].started = true
                 case .any, .all:
                     let b = v!.asBool[i]
                     let decisive: Tri = agg == .any ? triTrue : triFalse
-                    if acc.tri[s] == decisive { continue }
-                    if b == decisive { acc.tri[s] = decisive } else if b == triUnknown { acc.tri[s] = triUnknown }
+                    if acc.slots[s].tri == decisive { continue }
+                    if b == decisive { acc.slots[s].tri = decisive } else if b == triUnknown { acc.slots[s].tri = triUnknown }
                 }
             }
     }
@@ -365,20 +381,22 @@ public final class RuleEngine: Sendable {
             let n = entries.count
             let f = Frame(count: n)
             f.groupKeys = g.keyNames.indices.map { k in
-                let first = entries.first?.key.parts[k]
+                let first = entries.first?.value.key[k]
                 if case .num = first {
-                    return .num(NumVec(v: entries.map { if case .num(let x) = $0.key.parts[k] { x } else { 0 } },
+                    return .num(NumVec(v: entries.map { if case .num(let x) = $0.value.key[k] { x } else { 0 } },
                                        ok: Array(repeating: true, count: n)))
                 }
-                return .text(entries.map { if case .text(let s) = $0.key.parts[k] { s } else { nil } })
+                return .text(entries.map { if case .text(let s) = $0.value.key[k] { s } else { nil } })
             }
             f.groupSlots = g.slots.enumerated().map { s, slot in
                 switch slot.0 {
-                case .any, .all: return .bool(entries.map { $0.value.tri[s] })
+                case _ where g.countOnly:
+                    return .num(NumVec(v: entries.map { Int64($0.value.rows) * Dec.scale }, ok: Array(repeating: true, count: n)))
+                case .any, .all: return .bool(entries.map { $0.value.slots[s].tri })
                 case .min, .max:
-                    return .num(NumVec(v: entries.map { $0.value.values[s] }, ok: entries.map { $0.value.ok[s] && $0.value.started[s] }))
+                    return .num(NumVec(v: entries.map { $0.value.slots[s].v }, ok: entries.map { $0.value.slots[s].ok && $0.value.slots[s].started }))
                 default:
-                    return .num(NumVec(v: entries.map { $0.value.values[s] }, ok: entries.map { $0.value.ok[s] }))
+                    return .num(NumVec(v: entries.map { $0.value.slots[s].v }, ok: entries.map { $0.value.slots[s].ok }))
                 }
             }
             let check = n > 0 ? g.check(f).asBool : []
