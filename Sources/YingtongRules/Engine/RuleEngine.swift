@@ -341,35 +341,35 @@ public final class RuleEngine: Sendable {
 
     /// Adds row `i` to a group's accumulators, in place in the hash table.
     private func update(_ acc: inout GroupAcc, _ g: GroupProgram, _ slots: [Vec?], _ i: Int) {
-            acc.rows += 1
-            if g.countOnly { return }
-            for (s, (agg, _)) in g.slots.enumerated() {
-                let v = slots[s]
-                switch agg {
-                case .count:
-                    if let v {
-                        let b = v.asBool[i]
-                        if b == triUnknown { acc.slots[s].ok = false } else if b == triTrue { acc.slots[s].v += Dec.scale }
-                    } else { acc.slots[s].v += Dec.scale }
-                case .sum, .min, .max:
-                    let x = v!.asNum
-                    guard x.ok[i] else { acc.slots[s].ok = false; continue }
-                    if agg == .sum {
-                        let (r, o) = acc.slots[s].v.addingReportingOverflow(x.v[i])
-                        acc.slots[s].v = r; if o { acc.slots[s].ok = false }
-                    } else if !acc.slots[s].started {
-                        acc.slots[s].v = x.v[i]
-                    } else {
-                        acc.slots[s].v = agg == .min ? Swift.min(acc.slots[s].v, x.v[i]) : Swift.max(acc.slots[s].v, x.v[i])
-                    }
-                    acc.slots[s].started = true
-                case .any, .all:
-                    let b = v!.asBool[i]
-                    let decisive: Tri = agg == .any ? triTrue : triFalse
-                    if acc.slots[s].tri == decisive { continue }
-                    if b == decisive { acc.slots[s].tri = decisive } else if b == triUnknown { acc.slots[s].tri = triUnknown }
+        acc.rows += 1
+        if g.countOnly { return }
+        for (s, (agg, _)) in g.slots.enumerated() {
+            let v = slots[s]
+            switch agg {
+            case .count:
+                if let v {
+                    let b = v.asBool[i]
+                    if b == triUnknown { acc.slots[s].ok = false } else if b == triTrue { acc.slots[s].v += Dec.scale }
+                } else { acc.slots[s].v += Dec.scale }
+            case .sum, .min, .max:
+                let x = v!.asNum
+                guard x.ok[i] else { acc.slots[s].ok = false; continue }
+                if agg == .sum {
+                    let (r, o) = acc.slots[s].v.addingReportingOverflow(x.v[i])
+                    acc.slots[s].v = r; if o { acc.slots[s].ok = false }
+                } else if !acc.slots[s].started {
+                    acc.slots[s].v = x.v[i]
+                } else {
+                    acc.slots[s].v = agg == .min ? Swift.min(acc.slots[s].v, x.v[i]) : Swift.max(acc.slots[s].v, x.v[i])
                 }
+                acc.slots[s].started = true
+            case .any, .all:
+                let b = v!.asBool[i]
+                let decisive: Tri = agg == .any ? triTrue : triFalse
+                if acc.slots[s].tri == decisive { continue }
+                if b == decisive { acc.slots[s].tri = decisive } else if b == triUnknown { acc.slots[s].tri = triUnknown }
             }
+        }
     }
 
     /// Runs the group rules over everything fed so far: one verdict per group.
