@@ -247,15 +247,17 @@ enum Compiler {
             let n = x.v.count
             var out = [Tri](repeating: triUnknown, count: n)
             for i in 0..<n where x.ok[i] && y.ok[i] {
-                let a = x.v[i], b = y.v[i]
+                // d = a − b; an overflowing difference is beyond any tolerance, with the sign of the operands.
+                let (d, o) = x.v[i].subtractingReportingOverflow(y.v[i])
+                let big = o ? (x.v[i] > y.v[i] ? Int64.max : Int64.min) : d
                 let r: Bool
                 switch op {
-                case .eq: r = (a - b).magnitude <= t.magnitude
-                case .ne: r = (a - b).magnitude > t.magnitude
-                case .lt: r = a < b + t
-                case .le: r = a <= b + t
-                case .gt: r = a > b - t
-                default: r = a >= b - t
+                case .eq: r = !o && big.magnitude <= t.magnitude
+                case .ne: r = o || big.magnitude > t.magnitude
+                case .lt: r = big < t
+                case .le: r = big <= t
+                case .gt: r = big > -t
+                default: r = big >= -t
                 }
                 out[i] = r ? triTrue : triFalse
             }

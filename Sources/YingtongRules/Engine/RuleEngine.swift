@@ -54,6 +54,9 @@ public struct RuleSummary: Sendable, Codable, Hashable {
 public struct RuleResult: Sendable {
     public var violations: [Violation]
     public var summary: RuleSummary
+    /// The pack that produced them (the run manifest records both; `Violation` itself has no room for it).
+    public var packVersion: String = ""
+    public var packSHA256: String = ""
 }
 
 /// Streaming state of the group (cross-record) rules: one hash table of keys per rule.
@@ -203,7 +206,7 @@ public final class RuleEngine: Sendable {
                 feed(g, g.rowScope == .enterprise ? ef : pf, &groups.tables[gi])
             }
         }
-        return RuleResult(violations: violations, summary: summary)
+        return RuleResult(violations: violations, summary: summary, packVersion: pack.version, packSHA256: pack.sha256)
     }
 
     private func run(_ p: Program, _ f: Frame, _ counts: inout RuleCounts, _ out: inout [Violation]) {
@@ -430,6 +433,6 @@ public final class RuleEngine: Sendable {
             }
             if let idx = summary.rules.firstIndex(where: { $0.rule == g.id }) { summary.rules[idx].add(counts) }
         }
-        return RuleResult(violations: violations, summary: summary)
+        return RuleResult(violations: violations, summary: summary, packVersion: pack.version, packSHA256: pack.sha256)
     }
 }
