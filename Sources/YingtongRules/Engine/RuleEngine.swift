@@ -217,7 +217,7 @@ public final class RuleEngine: Sendable {
         let when = p.when?(f).asBool
         let unbound = f.unbound + (f.parent?.unbound ?? [])
         var sides: (NumVec, NumVec)?
-        var shown: (observed: [Vec], message: [Vec?])?
+        var shown: (observed: [Vec], message: [Vec?], projects: [String?]?)?
         var reads: [Vec]?
         // Reasons are counted in local slots and named once per batch: a dictionary update per row would
         // cost more than the check itself.
@@ -270,15 +270,14 @@ public final class RuleEngine: Sendable {
             if shown == nil {
                 shown = (p.observed.map { $0.1(f) }, p.message.map { part in
                     if case .value(let k) = part { return k(f) } else { return nil }
-                })
+                }, f.scope == .project ? rb.column("project_name").map { c in (0..<n).map { c.text($0) } } : nil)
             }
-            out.append(violation(p, f, i, sides, shown!))
+            out.append(violation(p, f, rb, i, sides, shown!))
         }
     }
 
-    private func violation(_ p: Program, _ f: Frame, _ i: Int, _ sides: (NumVec, NumVec)?,
-                           _ shown: (observed: [Vec], message: [Vec?])) -> Violation {
-        let rb = f.records
+    private func violation(_ p: Program, _ f: Frame, _ rb: RecordBatch, _ i: Int, _ sides: (NumVec, NumVec)?,
+                           _ shown: (observed: [Vec], message: [Vec?], projects: [String?]?)) -> Violation {
         var expected: String?
         var imbalance: String?
         var lhs: String?, rhs: String?
@@ -303,8 +302,7 @@ public final class RuleEngine: Sendable {
             case .groupRows: break
             }
         }
-        var project: String?
-        if f.scope == .project, let c = rb.column("project_name"), c.present.count > i { project = c.text(i) }
+        let project = shown.projects?[i]
         let prov = i < rb.provenance.count ? rb.provenance[i] : nil
         return Violation(rule: p.id, severity: p.severity, level: p.level, uscc: rb.uscc[i], period: rb.period[i],
                          projectName: project, fields: p.blamed, observed: observed, expected: expected,
@@ -380,7 +378,8 @@ public final class RuleEngine: Sendable {
         var summary = emptySummary()
         var violations: [Violation] = []
         for (gi, g) in groupPrograms.enumerated() where gi < state.tables.count {
-            let entries = state.tables[gi].sorted { $0.value.sourceIndex != $1.value.sourceIndex ? $0.value.sourceIndex < $1.value.sourceIndex : $0.value.line < $1.value.line }
+            // Hash-table order here; the findings are put in input order at the end (far fewer than groups).
+            let entries = Array(state.tables[gi])
             let n = entries.count
             let f = Frame(count: n)
             f.groupKeys = g.keyNames.indices.map { k in
@@ -433,6 +432,7 @@ public final class RuleEngine: Sendable {
             }
             if let idx = summary.rules.firstIndex(where: { $0.rule == g.id }) { summary.rules[idx].add(counts) }
         }
+        violations.sort { ($0.rule, $0.sourceIndex, $0.line) < ($1.rule, $1.sourceIndex, $1.line) }
         return RuleResult(violations: violations, summary: summary, packVersion: pack.version, packSHA256: pack.sha256)
     }
 }
