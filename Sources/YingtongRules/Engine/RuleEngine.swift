@@ -61,7 +61,14 @@ public struct RuleResult: Sendable {
 
 /// Streaming state of the group (cross-record) rules: one hash table of keys per rule.
 public struct GroupState: Sendable {
-    var tables: [[Fingerprint: GroupAcc]]
+    var tables: [GroupTable]
+}
+
+/// Groups of one rule: a small hash index (fingerprint → position) over a dense array of accumulators, so
+/// the hash table holds 4-byte values and growing it never moves the accumulators.
+struct GroupTable: Sendable {
+    var index: [Fingerprint: Int32] = [:]
+    var accs: [GroupAcc] = []
 }
 
 /// One value of a group key, kept with the group for its messages and the group frame.
@@ -172,7 +179,7 @@ public final class RuleEngine: Sendable {
     }
 
     public func makeGroupState() -> GroupState {
-        GroupState(tables: Array(repeating: [:], count: groupPrograms.count))
+        GroupState(tables: Array(repeating: GroupTable(), count: groupPrograms.count))
     }
 
     /// Runs the record-level rules (107-2 and 107-1) over one batch; group rules are not fed.
@@ -309,7 +316,7 @@ public final class RuleEngine: Sendable {
                          imbalance: imbalance, messageZh: msg, sourceIndex: prov?.sourceIndex ?? -1, line: prov?.line ?? 0)
     }
 
-    private func feed(_ g: GroupProgram, _ f: Frame, _ table: inout [Fingerprint: GroupAcc]) {
+    private func feed(_ g: GroupProgram, _ f: Frame, _ table: inout GroupTable) {
         let n = f.count
         guard n > 0 else { return }
         let rb = f.records
@@ -321,8 +328,16 @@ public final class RuleEngine: Sendable {
             if let when, when[i] != triTrue { continue }
             guard let fp = Fingerprint.of(keys, i) else { continue }
             // One lookup per row: the default (with the key's values) is built only for a new group.
-            update(&table[fp, default: newGroup(g, keys, f, rb, projectCol, i)], g, slots, i)
+            // One hash per row: `&index[fp, default: -1]` inserts and reads in the same access.
+            let j = position(&table.index[fp, default: -1], next: table.accs.count)
+            if j == table.accs.count { table.accs.append(newGroup(g, keys, f, rb, projectCol, i)) }
+            update(&table.accs[j], g, slots, i)
         }
+    }
+
+    @inline(__always) private func position(_ slot: inout Int32, next: Int) -> Int {
+        if slot < 0 { slot = Int32(next) }
+        return Int(slot)
     }
 
     private func newGroup(_ g: GroupProgram, _ keys: [Vec], _ f: Frame, _ rb: RecordBatch, _ projectCol: Column?, _ i: Int) -> GroupAcc {
@@ -378,27 +393,27 @@ public final class RuleEngine: Sendable {
         var summary = emptySummary()
         var violations: [Violation] = []
         for (gi, g) in groupPrograms.enumerated() where gi < state.tables.count {
-            // Hash-table order here; the findings are put in input order at the end (far fewer than groups).
-            let entries = Array(state.tables[gi])
+            // Groups in order of first appearance; findings are sorted by rule and input position at the end.
+            let entries = state.tables[gi].accs
             let n = entries.count
             let f = Frame(count: n)
             f.groupKeys = g.keyNames.indices.map { k in
-                let first = entries.first?.value.key[k]
+                let first = entries.first?.key[k]
                 if case .num = first {
-                    return .num(NumVec(v: entries.map { if case .num(let x) = $0.value.key[k] { x } else { 0 } },
+                    return .num(NumVec(v: entries.map { if case .num(let x) = $0.key[k] { x } else { 0 } },
                                        ok: Array(repeating: true, count: n)))
                 }
-                return .text(entries.map { if case .text(let s) = $0.value.key[k] { s } else { nil } })
+                return .text(entries.map { if case .text(let s) = $0.key[k] { s } else { nil } })
             }
             f.groupSlots = g.slots.enumerated().map { s, slot in
                 switch slot.0 {
                 case _ where g.countOnly:
-                    return .num(NumVec(v: entries.map { Int64($0.value.rows) * Dec.scale }, ok: Array(repeating: true, count: n)))
-                case .any, .all: return .bool(entries.map { $0.value.slots[s].tri })
+                    return .num(NumVec(v: entries.map { Int64($0.rows) * Dec.scale }, ok: Array(repeating: true, count: n)))
+                case .any, .all: return .bool(entries.map { $0.slots[s].tri })
                 case .min, .max:
-                    return .num(NumVec(v: entries.map { $0.value.slots[s].v }, ok: entries.map { $0.value.slots[s].ok && $0.value.slots[s].started }))
+                    return .num(NumVec(v: entries.map { $0.slots[s].v }, ok: entries.map { $0.slots[s].ok && $0.slots[s].started }))
                 default:
-                    return .num(NumVec(v: entries.map { $0.value.slots[s].v }, ok: entries.map { $0.value.slots[s].ok }))
+                    return .num(NumVec(v: entries.map { $0.slots[s].v }, ok: entries.map { $0.slots[s].ok }))
                 }
             }
             let check = n > 0 ? g.check(f).asBool : []
@@ -411,7 +426,7 @@ public final class RuleEngine: Sendable {
                 if check[i] == triUnknown { counts.notApplicable("分组聚合含缺失值"); continue }
                 counts.evaluated += 1
                 counts.failed += 1
-                let acc = entries[i].value
+                let acc = entries[i]
                 var observed = zip(g.keyNames, f.groupKeys).map { "\($0)=\($1.display(i))" }
                 observed.append("rows=\(acc.rows)")
                 for (s, name) in g.slotNames.enumerated() { observed.append("\(name)=\(f.groupSlots[s].display(i))") }
