@@ -216,3 +216,37 @@ func evaluate(_ check: String, _ values: [String: String], projects: [[String: S
         }
     }
 }
+
+@Suite struct FastCodeTests {
+    @Test(arguments: ["91330782MA2A7K5N23", "91330783147258364P", "52330782MJ9B2C3D5X", "91330782MA2A7K5N24",
+                      "91330782MA2A7K5NZ3", "91350203M0001QAY9B", "9133078", "", "91330782MA2A7K5N36"])
+    func fastChecksAgreeWithTheModel(_ s: String) {
+        #expect(FastCodes.usccValid(s) == USCC.isValid(s))
+        let embedded = s.utf8.count == 18 ? USCC.embeddedOrgCode(s).map(OrgCode.isValid) ?? false : OrgCode.isValid(s)
+        #expect(FastCodes.orgCodeValid(s) == embedded)
+    }
+
+    @Test func orgCodeExamples() {
+        #expect(FastCodes.orgCodeValid("MA2A7K5N-2") && FastCodes.orgCodeValid("14725836-4") && FastCodes.orgCodeValid("MJ9B2C3D-5"))
+        #expect(!FastCodes.orgCodeValid("MA2A7K5N-3"))
+    }
+}
+
+@Suite struct HostileInputTests {
+    @Test func extremeValuesAreNotApplicableNotATrap() throws {
+        // 9.3e12 千元 is outside the language's range: the value reads as null.
+        #expect(try evaluate("rd_exp_total >= 0", ["rd_exp_total": "9300000000000"]).0.notApplicable == 1)
+        let big = ["rd_exp_total": "9000000000000", "rd_exp_labor": "-9000000000000"]
+        #expect(try evaluate("rd_exp_total == rd_exp_labor", big, tolerance: "1").0.failed == 1)
+        #expect(try evaluate("rd_exp_total >= rd_exp_labor", big, tolerance: "1").0.passed == 1)
+        #expect(try evaluate("rd_exp_total * rd_exp_total > 0", big).0.notApplicable == 1)
+        #expect(try evaluate("rd_exp_total + rd_exp_total > 0", big).0.notApplicable == 1)
+    }
+
+    @Test func oddTextDoesNotBreakTextFunctions() throws {
+        let v = ["industry_code": "ｃ３８４１", "region_code": "３３０７８２"]
+        #expect(try evaluate("industry_valid(industry_code)", v).0.passed == 1)
+        #expect(try evaluate("substr(region_code, 5, 100) == \"８２\" and substr(region_code, 9, 2) == \"\"", v).0.passed == 1)
+        #expect(try evaluate("len(\"\") == 0 and months_between(\"\", \"x\") > 0", [:]).0.notApplicable == 1)
+    }
+}

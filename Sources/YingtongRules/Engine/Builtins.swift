@@ -91,12 +91,13 @@ extension Compiler {
         case .number:
             return textNumber(ks[0]) { s in NumberText.parse(s).flatMap { Dec(milli: $0) } }
         case .uscc_valid:
-            return textPredicate(ks[0]) { USCC.isValid(USCC.normalize($0)) }
+            return textPredicate(ks[0], memoize: false) { s in
+                // Normalized input (the pipeline's) skips the costly normalisation.
+                FastCodes.usccValid(isCanonicalCode(s) ? s : USCC.normalize(s))
+            }
         case .org_code_valid:
-            return textPredicate(ks[0]) { s in
-                let n = USCC.normalize(s)
-                if n.utf8.count == 18 { return USCC.embeddedOrgCode(n).map(OrgCode.isValid) ?? false }
-                return OrgCode.isValid(n)
+            return textPredicate(ks[0], memoize: false) { s in
+                FastCodes.orgCodeValid(isCanonicalCode(s) ? s : USCC.normalize(s))
             }
         case .region_valid:
             return textPredicate(ks[0]) { RegionCode.isWellFormed($0) }
@@ -111,16 +112,17 @@ extension Compiler {
                 return .bool((0..<x.v.count).map { i in x.ok[i] ? (x.v[i] % Dec.scale == 0 ? triTrue : triFalse) : triUnknown })
             }
         case .contains:
-            let list: [String]?
-            if case .constant(.textList(let l)) = fold(args[1]) { list = l } else { list = nil }
+            var constList: [[UInt8]]?
+            if case .constant(.textList(let l)) = fold(args[1]) { constList = l.map { Array($0.utf8) } }
+            let list = constList
             return { f in
                 let x = ks[0](f).asText
                 let needles: [String?] = list == nil ? ks[1](f).asText : []
                 return .bool((0..<x.count).map { i in
                     guard let s = x[i] else { return triUnknown }
-                    if let list { return list.contains(where: { s.contains($0) }) ? triTrue : triFalse }
+                    if let list { return list.contains(where: { utf8Contains(s, $0) }) ? triTrue : triFalse }
                     guard let n = needles[i] else { return triUnknown }
-                    return s.contains(n) ? triTrue : triFalse
+                    return utf8Contains(s, Array(n.utf8)) ? triTrue : triFalse
                 })
             }
         case .months_between:
@@ -138,8 +140,16 @@ extension Compiler {
                 return .text((0..<s.count).map { i in
                     guard let t = s[i], st.ok[i], ln.ok[i] else { return nil }
                     let start = Int(st.v[i] / Dec.scale) - 1, len = Int(ln.v[i] / Dec.scale)
+                    guard start >= 0, len >= 0 else { return "" }
+                    // Codes are ASCII: slice bytes; otherwise count characters as people see them.
+                    var u = t
+                    if let r = u.withUTF8({ b -> String? in
+                        guard b.allSatisfy({ $0 < 0x80 }) else { return nil }
+                        guard start < b.count else { return "" }
+                        return String(decoding: UnsafeBufferPointer(rebasing: b[start..<Swift.min(b.count, start + len)]), as: UTF8.self)
+                    }) { return r }
                     let chars = Array(t)
-                    guard start >= 0, len >= 0, start < chars.count else { return "" }
+                    guard start < chars.count else { return "" }
                     return String(chars[start..<Swift.min(chars.count, start + len)])
                 })
             }
@@ -168,10 +178,14 @@ extension Compiler {
         }
     }
 
-    static func textPredicate(_ k: @escaping Kernel, _ p: @escaping @Sendable (String) -> Bool) -> Kernel {
+    /// `memoize`: for low-cardinality texts (codes, dates) each distinct value is tested once per batch; for
+    /// unique ones (USCCs) the memo would only add hashing.
+    static func textPredicate(_ k: @escaping Kernel, memoize: Bool = true, _ p: @escaping @Sendable (String) -> Bool) -> Kernel {
         return { f in
+            let texts = k(f).asText
+            guard memoize else { return .bool(texts.map { s in s.map { p($0) ? triTrue : triFalse } ?? triUnknown }) }
             var memo: [String: Tri] = [:]
-            return .bool(k(f).asText.map { s in
+            return .bool(texts.map { s in
                 guard let s else { return triUnknown }
                 if let m = memo[s] { return m }
                 let r = p(s) ? triTrue : triFalse
@@ -190,6 +204,81 @@ extension Compiler {
             }
             return .num(out)
         }
+    }
+}
+
+/// GB 32100 / GB 11714 checks on bytes, for the hot path. `YingtongModel.USCC` has the same arithmetic
+/// behind generic, non-inlinable signatures (one call per record costs metadata look-ups across the module
+/// boundary); the tests compare both on the DOMAIN §5 examples.
+enum FastCodes {
+    static let usccValue: [Int8] = {
+        var t = [Int8](repeating: -1, count: 256)
+        for (i, c) in "0123456789ABCDEFGHJKLMNPQRTUWXY".utf8.enumerated() { t[Int(c)] = Int8(i) }
+        return t
+    }()
+    static let usccWeights: [Int] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    static let usccChars = Array("0123456789ABCDEFGHJKLMNPQRTUWXY".utf8)
+    static let orgWeights = [3, 7, 9, 10, 5, 8, 4, 2]
+
+    static func usccValid(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { b in
+            guard b.count == 18 else { return false }
+            var sum = 0
+            for i in 0..<18 {
+                let v = usccValue[Int(b[i])]
+                if v < 0 { return false }
+                if i >= 2 && i < 8 && !(b[i] >= 0x30 && b[i] <= 0x39) { return false }
+                if i < 17 { sum += Int(v) * usccWeights[i] }
+            }
+            return usccChars[(31 - sum % 31) % 31] == b[17]
+        }
+    }
+
+    /// A 9-character 组织机构代码 (with or without `-`), or the one inside an 18-character USCC.
+    static func orgCodeValid(_ s: String) -> Bool {
+        var code = Array(s.utf8)
+        if code.count == 18 { code = Array(code[8..<17]) }
+        code.removeAll { $0 == UInt8(ascii: "-") }
+        guard code.count == 9 else { return false }
+        var sum = 0
+        for i in 0..<8 {
+            let c = code[i]
+            let v: Int
+            if c >= 0x30 && c <= 0x39 { v = Int(c - 0x30) } else if c >= 0x41 && c <= 0x5A { v = Int(c) - 55 } else { return false }
+            sum += v * orgWeights[i]
+        }
+        let c9 = 11 - sum % 11
+        let check: UInt8 = c9 == 10 ? UInt8(ascii: "X") : c9 == 11 ? UInt8(ascii: "0") : UInt8(0x30 + c9)
+        return check == code[8]
+    }
+}
+
+/// Already upper-case ASCII letters and digits (what the pipeline's normalisation produces).
+func isCanonicalCode(_ s: String) -> Bool {
+    s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }
+}
+
+/// Substring test on UTF-8 bytes. Foundation's `String.contains` goes through NSString and locale-aware
+/// folding on Linux and cost a third of the whole catalogue's time; keywords match as exact text anyway.
+/// (UTF-8 is self-synchronising, so a byte match of valid UTF-8 is a character match.)
+func utf8Contains(_ s: String, _ needle: [UInt8]) -> Bool {
+    if needle.isEmpty { return true }
+    var s = s
+    return s.withUTF8 { h in
+        let n = needle.count
+        guard h.count >= n else { return false }
+        let first = needle[0]
+        var i = 0
+        while i <= h.count - n {
+            if h[i] == first {
+                var j = 1
+                while j < n && h[i + j] == needle[j] { j += 1 }
+                if j == n { return true }
+            }
+            i += 1
+        }
+        return false
     }
 }
 

@@ -64,10 +64,13 @@ enum Compiler {
             return { f in
                 var x = ka(f).asBool
                 let y = kb(f).asBool
-                for i in 0..<x.count {
-                    let p = x[i], q = y[i]
-                    x[i] = (p == triFalse || q == triFalse) ? triFalse : (p == triUnknown || q == triUnknown) ? triUnknown : triTrue
-                }
+                // Kleene AND on F=0, T=1, U=2: false wins; otherwise true only when both are true (p | q == 1).
+                x.withUnsafeMutableBufferPointer { xb in y.withUnsafeBufferPointer { yb in
+                    for i in 0..<xb.count {
+                        let p = xb[i], q = yb[i]
+                        xb[i] = (p == 0 || q == 0) ? 0 : (p | q) == 1 ? 1 : 2
+                    }
+                } }
                 return .bool(x)
             }
         case .or(let a, let b):
@@ -75,10 +78,12 @@ enum Compiler {
             return { f in
                 var x = ka(f).asBool
                 let y = kb(f).asBool
-                for i in 0..<x.count {
-                    let p = x[i], q = y[i]
-                    x[i] = (p == triTrue || q == triTrue) ? triTrue : (p == triUnknown || q == triUnknown) ? triUnknown : triFalse
-                }
+                x.withUnsafeMutableBufferPointer { xb in y.withUnsafeBufferPointer { yb in
+                    for i in 0..<xb.count {
+                        let p = xb[i], q = yb[i]
+                        xb[i] = (p == 1 || q == 1) ? 1 : (p | q) == 0 ? 0 : 2
+                    }
+                } }
                 return .bool(x)
             }
         case .not(let a):
@@ -241,24 +246,34 @@ enum Compiler {
     }
 
     static func compareNumbers(_ op: BinaryOperator, _ ka: @escaping Kernel, _ kb: @escaping Kernel, tolerance: Dec?) -> Kernel {
-        let t = tolerance?.raw ?? 0
+        let t = tolerance?.magnitude.raw ?? 0
         return { f in
             let x = ka(f).asNum, y = kb(f).asNum
             let n = x.v.count
             var out = [Tri](repeating: triUnknown, count: n)
-            for i in 0..<n where x.ok[i] && y.ok[i] {
-                let a = x.v[i], b = y.v[i]
-                let r: Bool
-                switch op {
-                case .eq: r = (a - b).magnitude <= t.magnitude
-                case .ne: r = (a - b).magnitude > t.magnitude
-                case .lt: r = a < b + t
-                case .le: r = a <= b + t
-                case .gt: r = a > b - t
-                default: r = a >= b - t
+            // The hottest loop of the catalogue: raw buffers, no bounds checks, no branches on the operator
+            // inside the loop.
+            x.v.withUnsafeBufferPointer { xv in y.v.withUnsafeBufferPointer { yv in
+            x.ok.withUnsafeBufferPointer { xo in y.ok.withUnsafeBufferPointer { yo in
+            out.withUnsafeMutableBufferPointer { o in
+                @inline(__always) func each(_ test: (Int64, Bool) -> Bool) {
+                    for i in 0..<n where xo[i] && yo[i] {
+                        // d = a − b; an overflowing difference is beyond any tolerance, with the operands' sign.
+                        let (d, ov) = xv[i].subtractingReportingOverflow(yv[i])
+                        let big = ov ? (xv[i] > yv[i] ? Int64.max : Int64.min) : d
+                        o[i] = test(big, ov) ? triTrue : triFalse
+                    }
                 }
-                out[i] = r ? triTrue : triFalse
-            }
+                let tm = t.magnitude
+                switch op {
+                case .eq: each { d, ov in !ov && d.magnitude <= tm }
+                case .ne: each { d, ov in ov || d.magnitude > tm }
+                case .lt: each { d, _ in d < t }
+                case .le: each { d, _ in d <= t }
+                case .gt: each { d, _ in d > -t }
+                default: each { d, _ in d >= -t }
+                }
+            } } } } }
             return .bool(out)
         }
     }

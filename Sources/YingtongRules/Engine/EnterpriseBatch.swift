@@ -17,6 +17,8 @@ public struct EnterpriseBatch: Sendable {
 
     public init(activity: RecordBatch, projects: RecordBatch, projectRanges: [Range<Int>]) {
         precondition(projectRanges.count == activity.count, "projectRanges 须与107-2记录一一对应")
+        precondition(projectRanges.allSatisfy { $0.lowerBound >= 0 && $0.upperBound <= projects.count },
+                     "projectRanges 超出107-1批次的行数")
         self.activity = activity
         self.projects = projects
         self.projectRanges = projectRanges

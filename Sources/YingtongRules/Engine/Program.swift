@@ -46,6 +46,9 @@ struct GroupProgram: Sendable {
     let check: Kernel
     let message: [MessagePart]
     let observedKeys: [(String, Kernel)]
+
+    /// Every aggregate is `count()`: the row count is the whole state (uniqueness rules).
+    var countOnly: Bool { slots.allSatisfy { $0.0 == .count && $0.1 == nil } }
 }
 
 /// Turns rule definitions into programs, reporting the first mistake of each rule with its location.
@@ -140,6 +143,8 @@ struct RuleCompiler {
             let t = try tc.resolve(name, rule.location)
             observed.append((name, Compiler.compile(t, opts)))
         }
+        // message_en is not rendered (reports are Chinese) but its placeholders must name something too.
+        if let en = rule.messageEn { _ = try message(en, rule, tc, opts) }
         let direct = check.fieldsRead.filter { scope == .project || $0.form != .projects }
         let reads = direct.map { ($0.code, Compiler.compile(.field($0), opts)) }
         return Program(

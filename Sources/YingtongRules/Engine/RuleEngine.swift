@@ -54,26 +54,75 @@ public struct RuleSummary: Sendable, Codable, Hashable {
 public struct RuleResult: Sendable {
     public var violations: [Violation]
     public var summary: RuleSummary
+    /// The pack that produced them (the run manifest records both; `Violation` itself has no room for it).
+    public var packVersion: String = ""
+    public var packSHA256: String = ""
 }
 
 /// Streaming state of the group (cross-record) rules: one hash table of keys per rule.
 public struct GroupState: Sendable {
-    var tables: [[GroupKey: GroupAcc]]
+    var tables: [GroupTable]
 }
 
+/// Groups of one rule: a small hash index (fingerprint → position) over a dense array of accumulators, so
+/// the hash table holds 4-byte values and growing it never moves the accumulators.
+struct GroupTable: Sendable {
+    var index: [Fingerprint: Int32] = [:]
+    var accs: [GroupAcc] = []
+}
+
+/// One value of a group key, kept with the group for its messages and the group frame.
 enum KeyPart: Hashable, Sendable {
     case text(String)
     case num(Int64)
 }
 
-struct GroupKey: Hashable, Sendable { var parts: [KeyPart] }
+/// A group key's 128-bit fingerprint: two SipHash values (differently salted) over the key's parts.
+///
+/// Rows are matched by fingerprint, so a row costs two hash computations and no allocation; a group keeps
+/// its key's values (from its first row) for messages. Two different keys collide with probability about
+/// n² / 2¹²⁹ — for 10⁷ groups, 10⁻²⁵: far below the chance of a memory error, and it would only merge two
+/// groups' counts, never lose a record.
+struct Fingerprint: Hashable, Sendable {
+    var a: Int
+    var b: Int
 
+    static func of(_ keys: [Vec], _ i: Int) -> Fingerprint? {
+        var h1 = Hasher(), h2 = Hasher()
+        h1.combine(0x5BD1_E995 as UInt32)
+        h2.combine(0x9E37_79B9 as UInt32)
+        for k in keys {
+            switch k {
+            case .num(let x):
+                guard x.ok[i] else { return nil }
+                h1.combine(x.v[i]); h2.combine(x.v[i])
+            case .text(let t):
+                guard var s = t[i] else { return nil }
+                s.withUTF8 { h1.combine(bytes: UnsafeRawBufferPointer($0)); h2.combine(bytes: UnsafeRawBufferPointer($0)) }
+                h1.combine(UInt8(0xFF)); h2.combine(UInt8(0xFF))   // 0xFF never occurs in UTF-8: parts cannot run together
+            case .bool(let b):
+                guard b[i] != triUnknown else { return nil }
+                h1.combine(b[i]); h2.combine(b[i])
+            }
+        }
+        return Fingerprint(a: h1.finalize(), b: h2.finalize())
+    }
+}
+
+/// One slot's running value: a sum, count, min or max (`v`, `ok`, `started`) or a Kleene any/all (`tri`).
+struct SlotAcc: Sendable {
+    var v: Int64 = 0
+    var ok = true
+    var started = false
+    var tri: Tri = triFalse
+}
+
+/// A group's accumulators and the record that opened it (where its finding points).
 struct GroupAcc: Sendable {
+    var key: [KeyPart]
     var rows = 0
-    var values: [Int64]
-    var ok: [Bool]
-    var started: [Bool]
-    var tri: [Tri]
+    /// Empty when every aggregate is a plain `count()`, which `rows` already is: no allocation per group.
+    var slots: [SlotAcc]
     var uscc: String
     var period: Int
     var project: String?
@@ -130,7 +179,7 @@ public final class RuleEngine: Sendable {
     }
 
     public func makeGroupState() -> GroupState {
-        GroupState(tables: Array(repeating: [:], count: groupPrograms.count))
+        GroupState(tables: Array(repeating: GroupTable(), count: groupPrograms.count))
     }
 
     /// Runs the record-level rules (107-2 and 107-1) over one batch; group rules are not fed.
@@ -164,7 +213,7 @@ public final class RuleEngine: Sendable {
                 feed(g, g.rowScope == .enterprise ? ef : pf, &groups.tables[gi])
             }
         }
-        return RuleResult(violations: violations, summary: summary)
+        return RuleResult(violations: violations, summary: summary, packVersion: pack.version, packSHA256: pack.sha256)
     }
 
     private func run(_ p: Program, _ f: Frame, _ counts: inout RuleCounts, _ out: inout [Violation]) {
@@ -175,7 +224,7 @@ public final class RuleEngine: Sendable {
         let when = p.when?(f).asBool
         let unbound = f.unbound + (f.parent?.unbound ?? [])
         var sides: (NumVec, NumVec)?
-        var shown: (observed: [Vec], message: [Vec?])?
+        var shown: (observed: [Vec], message: [Vec?], projects: [String?]?)?
         var reads: [Vec]?
         // Reasons are counted in local slots and named once per batch: a dictionary update per row would
         // cost more than the check itself.
@@ -228,15 +277,14 @@ public final class RuleEngine: Sendable {
             if shown == nil {
                 shown = (p.observed.map { $0.1(f) }, p.message.map { part in
                     if case .value(let k) = part { return k(f) } else { return nil }
-                })
+                }, f.scope == .project ? rb.column("project_name").map { c in (0..<n).map { c.text($0) } } : nil)
             }
-            out.append(violation(p, f, i, sides, shown!))
+            out.append(violation(p, f, rb, i, sides, shown!))
         }
     }
 
-    private func violation(_ p: Program, _ f: Frame, _ i: Int, _ sides: (NumVec, NumVec)?,
-                           _ shown: (observed: [Vec], message: [Vec?])) -> Violation {
-        let rb = f.records
+    private func violation(_ p: Program, _ f: Frame, _ rb: RecordBatch, _ i: Int, _ sides: (NumVec, NumVec)?,
+                           _ shown: (observed: [Vec], message: [Vec?], projects: [String?]?)) -> Violation {
         var expected: String?
         var imbalance: String?
         var lhs: String?, rhs: String?
@@ -261,15 +309,14 @@ public final class RuleEngine: Sendable {
             case .groupRows: break
             }
         }
-        var project: String?
-        if f.scope == .project, let c = rb.column("project_name"), c.present.count > i { project = c.text(i) }
+        let project = shown.projects?[i]
         let prov = i < rb.provenance.count ? rb.provenance[i] : nil
         return Violation(rule: p.id, severity: p.severity, level: p.level, uscc: rb.uscc[i], period: rb.period[i],
                          projectName: project, fields: p.blamed, observed: observed, expected: expected,
                          imbalance: imbalance, messageZh: msg, sourceIndex: prov?.sourceIndex ?? -1, line: prov?.line ?? 0)
     }
 
-    private func feed(_ g: GroupProgram, _ f: Frame, _ table: inout [GroupKey: GroupAcc]) {
+    private func feed(_ g: GroupProgram, _ f: Frame, _ table: inout GroupTable) {
         let n = f.count
         guard n > 0 else { return }
         let rb = f.records
@@ -277,55 +324,67 @@ public final class RuleEngine: Sendable {
         let when = g.when?(f).asBool
         let slots = g.slots.map { $0.1?(f) }
         let projectCol = rb.column("project_name")
-        rowLoop: for i in 0..<n {
+        for i in 0..<n {
             if let when, when[i] != triTrue { continue }
-            var parts: [KeyPart] = []
-            parts.reserveCapacity(keys.count)
-            for k in keys {
-                switch k {
-                case .num(let x): guard x.ok[i] else { continue rowLoop }; parts.append(.num(x.v[i]))
-                case .text(let t): guard let s = t[i] else { continue rowLoop }; parts.append(.text(s))
-                case .bool(let b): guard b[i] != triUnknown else { continue rowLoop }; parts.append(.num(Int64(b[i])))
-                }
+            guard let fp = Fingerprint.of(keys, i) else { continue }
+            // One lookup per row: the default (with the key's values) is built only for a new group.
+            // One hash per row: `&index[fp, default: -1]` inserts and reads in the same access.
+            let j = position(&table.index[fp, default: -1], next: table.accs.count)
+            if j == table.accs.count { table.accs.append(newGroup(g, keys, f, rb, projectCol, i)) }
+            update(&table.accs[j], g, slots, i)
+        }
+    }
+
+    @inline(__always) private func position(_ slot: inout Int32, next: Int) -> Int {
+        if slot < 0 { slot = Int32(next) }
+        return Int(slot)
+    }
+
+    private func newGroup(_ g: GroupProgram, _ keys: [Vec], _ f: Frame, _ rb: RecordBatch, _ projectCol: Column?, _ i: Int) -> GroupAcc {
+        let parts: [KeyPart] = keys.map { k in
+            switch k {
+            case .num(let x): .num(x.v[i])
+            case .text(let t): .text(t[i] ?? "")
+            case .bool(let b): .num(Int64(b[i]))
             }
-            let key = GroupKey(parts: parts)
-            let prov = i < rb.provenance.count ? rb.provenance[i] : nil
-            var acc = table[key] ?? GroupAcc(
-                values: Array(repeating: 0, count: g.slots.count), ok: Array(repeating: true, count: g.slots.count),
-                started: Array(repeating: false, count: g.slots.count),
-                tri: g.slots.map { $0.0 == .all ? triTrue : triFalse },
-                uscc: rb.uscc[i], period: rb.period[i],
-                project: f.scope == .project ? projectCol?.text(i) : nil,
-                sourceIndex: prov?.sourceIndex ?? -1, line: prov?.line ?? 0)
-            acc.rows += 1
-            for (s, (agg, _)) in g.slots.enumerated() {
-                let v = slots[s]
-                switch agg {
-                case .count:
-                    if let v {
-                        let b = v.asBool[i]
-                        if b == triUnknown { acc.ok[s] = false } else if b == triTrue { acc.values[s] += Dec.scale }
-                    } else { acc.values[s] += Dec.scale }
-                case .sum, .min, .max:
-                    let x = v!.asNum
-                    guard x.ok[i] else { acc.ok[s] = false; continue }
-                    if agg == .sum {
-                        let (r, o) = acc.values[s].addingReportingOverflow(x.v[i])
-                        acc.values[s] = r; if o { acc.ok[s] = false }
-                    } else if !acc.started[s] {
-                        acc.values[s] = x.v[i]
-                    } else {
-                        acc.values[s] = agg == .min ? Swift.min(acc.values[s], x.v[i]) : Swift.max(acc.values[s], x.v[i])
-                    }
-                    acc.started[s] = true
-                case .any, .all:
-                    let b = v!.asBool[i]
-                    let decisive: Tri = agg == .any ? triTrue : triFalse
-                    if acc.tri[s] == decisive { continue }
-                    if b == decisive { acc.tri[s] = decisive } else if b == triUnknown { acc.tri[s] = triUnknown }
+        }
+        let prov = i < rb.provenance.count ? rb.provenance[i] : nil
+        return GroupAcc(
+            key: parts, slots: g.countOnly ? [] : g.slots.map { SlotAcc(tri: $0.0 == .all ? triTrue : triFalse) },
+            uscc: rb.uscc[i], period: rb.period[i], project: f.scope == .project ? projectCol?.text(i) : nil,
+            sourceIndex: prov?.sourceIndex ?? -1, line: prov?.line ?? 0)
+    }
+
+    /// Adds row `i` to a group's accumulators, in place in the hash table.
+    private func update(_ acc: inout GroupAcc, _ g: GroupProgram, _ slots: [Vec?], _ i: Int) {
+        acc.rows += 1
+        if g.countOnly { return }
+        for (s, (agg, _)) in g.slots.enumerated() {
+            let v = slots[s]
+            switch agg {
+            case .count:
+                if let v {
+                    let b = v.asBool[i]
+                    if b == triUnknown { acc.slots[s].ok = false } else if b == triTrue { acc.slots[s].v += Dec.scale }
+                } else { acc.slots[s].v += Dec.scale }
+            case .sum, .min, .max:
+                let x = v!.asNum
+                guard x.ok[i] else { acc.slots[s].ok = false; continue }
+                if agg == .sum {
+                    let (r, o) = acc.slots[s].v.addingReportingOverflow(x.v[i])
+                    acc.slots[s].v = r; if o { acc.slots[s].ok = false }
+                } else if !acc.slots[s].started {
+                    acc.slots[s].v = x.v[i]
+                } else {
+                    acc.slots[s].v = agg == .min ? Swift.min(acc.slots[s].v, x.v[i]) : Swift.max(acc.slots[s].v, x.v[i])
                 }
+                acc.slots[s].started = true
+            case .any, .all:
+                let b = v!.asBool[i]
+                let decisive: Tri = agg == .any ? triTrue : triFalse
+                if acc.slots[s].tri == decisive { continue }
+                if b == decisive { acc.slots[s].tri = decisive } else if b == triUnknown { acc.slots[s].tri = triUnknown }
             }
-            table[key] = acc
         }
     }
 
@@ -334,24 +393,27 @@ public final class RuleEngine: Sendable {
         var summary = emptySummary()
         var violations: [Violation] = []
         for (gi, g) in groupPrograms.enumerated() where gi < state.tables.count {
-            let entries = state.tables[gi].sorted { $0.value.sourceIndex != $1.value.sourceIndex ? $0.value.sourceIndex < $1.value.sourceIndex : $0.value.line < $1.value.line }
+            // Groups in order of first appearance; findings are sorted by rule and input position at the end.
+            let entries = state.tables[gi].accs
             let n = entries.count
             let f = Frame(count: n)
             f.groupKeys = g.keyNames.indices.map { k in
-                let first = entries.first?.key.parts[k]
+                let first = entries.first?.key[k]
                 if case .num = first {
-                    return .num(NumVec(v: entries.map { if case .num(let x) = $0.key.parts[k] { x } else { 0 } },
+                    return .num(NumVec(v: entries.map { if case .num(let x) = $0.key[k] { x } else { 0 } },
                                        ok: Array(repeating: true, count: n)))
                 }
-                return .text(entries.map { if case .text(let s) = $0.key.parts[k] { s } else { nil } })
+                return .text(entries.map { if case .text(let s) = $0.key[k] { s } else { nil } })
             }
             f.groupSlots = g.slots.enumerated().map { s, slot in
                 switch slot.0 {
-                case .any, .all: return .bool(entries.map { $0.value.tri[s] })
+                case _ where g.countOnly:
+                    return .num(NumVec(v: entries.map { Int64($0.rows) * Dec.scale }, ok: Array(repeating: true, count: n)))
+                case .any, .all: return .bool(entries.map { $0.slots[s].tri })
                 case .min, .max:
-                    return .num(NumVec(v: entries.map { $0.value.values[s] }, ok: entries.map { $0.value.ok[s] && $0.value.started[s] }))
+                    return .num(NumVec(v: entries.map { $0.slots[s].v }, ok: entries.map { $0.slots[s].ok && $0.slots[s].started }))
                 default:
-                    return .num(NumVec(v: entries.map { $0.value.values[s] }, ok: entries.map { $0.value.ok[s] }))
+                    return .num(NumVec(v: entries.map { $0.slots[s].v }, ok: entries.map { $0.slots[s].ok }))
                 }
             }
             let check = n > 0 ? g.check(f).asBool : []
@@ -364,7 +426,7 @@ public final class RuleEngine: Sendable {
                 if check[i] == triUnknown { counts.notApplicable("分组聚合含缺失值"); continue }
                 counts.evaluated += 1
                 counts.failed += 1
-                let acc = entries[i].value
+                let acc = entries[i]
                 var observed = zip(g.keyNames, f.groupKeys).map { "\($0)=\($1.display(i))" }
                 observed.append("rows=\(acc.rows)")
                 for (s, name) in g.slotNames.enumerated() { observed.append("\(name)=\(f.groupSlots[s].display(i))") }
@@ -385,6 +447,7 @@ public final class RuleEngine: Sendable {
             }
             if let idx = summary.rules.firstIndex(where: { $0.rule == g.id }) { summary.rules[idx].add(counts) }
         }
-        return RuleResult(violations: violations, summary: summary)
+        violations.sort { ($0.rule, $0.sourceIndex, $0.line) < ($1.rule, $1.sourceIndex, $1.line) }
+        return RuleResult(violations: violations, summary: summary, packVersion: pack.version, packSHA256: pack.sha256)
     }
 }
