@@ -51,15 +51,16 @@ public struct Milli: Sendable, Hashable, Comparable, CustomStringConvertible {
             let (p, o) = raw.multipliedReportingOverflow(by: factor.numerator)
             return o ? nil : Milli(raw: p)
         }
-        let (hi, lo) = raw.multipliedFullWidth(by: factor.numerator)
-        guard hi == 0 || hi == -1 else { return nil }
-        let wide = (Int128(hi) << 64) | Int128(lo)
-        let d = Int128(factor.denominator)
-        var q = wide / d
-        let r = wide % d
-        if r.magnitude * 2 >= d.magnitude { q += wide < 0 ? -1 : 1 }
-        guard let out = Int64(exactly: q) else { return nil }
-        return Milli(raw: out)
+        // 128-bit intermediate through the full-width UInt64 operations: Int128 values on the stack crashed debug
+        // builds of Swift 6.3 on x86_64 Linux (misaligned SSE moves), seen by the rule engine's number type.
+        let negative = raw < 0
+        let (high, low) = raw.magnitude.multipliedFullWidth(by: UInt64(factor.numerator))
+        let d = UInt64(factor.denominator)
+        guard high < d else { return nil }
+        let (q, r) = d.dividingFullWidth((high, low))
+        let rounded = q + (r >= d - r ? 1 : 0)
+        guard rounded <= UInt64(Int64.max) else { return nil }
+        return Milli(raw: negative ? -Int64(rounded) : Int64(rounded))
     }
 }
 

@@ -59,3 +59,14 @@ import Testing
         #expect(ind.isHightech("C3841") && !ind.isHightech("C3484"))
     }
 }
+
+@Suite struct MilliScalingTests {
+    @Test func roundsHalfAwayFromZeroAndDetectsOverflow() {
+        let toQianYuan = UnitFactor(numerator: 1, denominator: 1000)
+        #expect(Milli(raw: 1500).scaled(by: toQianYuan) == Milli(raw: 2))
+        #expect(Milli(raw: -1500).scaled(by: toQianYuan) == Milli(raw: -2))
+        #expect(Milli(raw: 1499).scaled(by: toQianYuan) == Milli(raw: 1))
+        #expect(Milli(raw: Int64.max).scaled(by: UnitFactor(numerator: 10, denominator: 1)) == nil)
+        #expect(Milli(raw: Int64.max).scaled(by: UnitFactor(numerator: 3, denominator: 7)) == Milli(raw: 3_952_873_730_080_618_203))
+    }
+}
