@@ -11,17 +11,28 @@ extension RunWriter {
     /// of the same enterprises (also in USCC order). Reads and `body`'s own writes alternate, never nest.
     public func forEachEnterpriseBlock(size: Int, _ body: (RecordBatch, RecordBatch) throws -> Void) throws {
         guard let activity = store.schemas[.activity], let projects = store.schemas[.projects] else { return }
-        var after: (String, Int64)? = nil
+        // Keyset paging on the (run_id, uscc, period) index: `uscc > last` walks the index in order, where an
+        // OR of (uscc, id) conditions made SQLite sort the whole run for every block.
+        var after: String? = nil
         while true {
-            let block: (RecordBatch, RecordBatch, (String, Int64)?) = try withDatabase { db in
-                var sql = "SELECT id, \(BatchReader.columns(activity)) FROM record WHERE run_id = ?"
-                var args: [DatabaseValueConvertible] = [runID]
-                if let (u, id) = after {
-                    sql += " AND (uscc > ? OR (uscc = ? AND id > ?))"
-                    args += [u, u, id]
+            let block: (RecordBatch, RecordBatch, String?) = try withDatabase { db in
+                let select = "SELECT id, \(BatchReader.columns(activity)) FROM record"
+                var rows: [Row]
+                if let after {
+                    rows = try Row.fetchAll(db, sql: "\(select) WHERE run_id = ? AND uscc > ? ORDER BY uscc, period, id LIMIT \(size)",
+                                            arguments: [runID, after])
+                } else {
+                    rows = try Row.fetchAll(db, sql: "\(select) WHERE run_id = ? ORDER BY uscc, period, id LIMIT \(size)",
+                                            arguments: [runID])
                 }
-                sql += " ORDER BY uscc, id LIMIT \(size)"
-                let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
+                let full = rows.count == size
+                if full, let lastUSCC: String = rows.last?["uscc"] {
+                    // The block may have cut an enterprise's records (several periods) in two: take that enterprise
+                    // whole, so the next block starts after it.
+                    rows.removeAll { ($0["uscc"] as String) == lastUSCC }
+                    rows += try Row.fetchAll(db, sql: "\(select) WHERE run_id = ? AND uscc = ? ORDER BY period, id",
+                                             arguments: [runID, lastUSCC])
+                }
                 let records = BatchReader.decode(rows, schema: activity, offset: 1)
                 guard let first = records.uscc.first, let last = records.uscc.last else {
                     return (records, RecordBatch(form: .projects, formVersion: "2021", fields: []), nil)
@@ -30,12 +41,10 @@ extension RunWriter {
                     SELECT id, \(BatchReader.columns(projects)) FROM project
                     WHERE run_id = ? AND uscc >= ? AND uscc <= ? ORDER BY uscc, id
                     """, arguments: [runID, first, last])
-                let lastID: Int64 = rows.last!["id"]
-                return (records, BatchReader.decode(projectRows, schema: projects, offset: 1), (last, lastID))
+                return (records, BatchReader.decode(projectRows, schema: projects, offset: 1), full ? last : nil)
             }
+            if !block.0.isEmpty { try body(block.0, block.1) }
             guard let next = block.2 else { return }
-            try body(block.0, block.1)
-            if block.0.count < size { return }
             after = next
         }
     }
