@@ -87,3 +87,35 @@ public struct RecordBatch: Sendable {
     public func columnPosition(_ code: String) -> Int? { columnIndex[code] }
     public func column(_ code: String) -> Column? { columnIndex[code].map { columns[$0] } }
 }
+
+extension RecordBatch {
+    /// Several batches of one form as one (small inputs, block edges).
+    public static func concatenated(_ batches: [RecordBatch], form: Form, dictionary: FieldDictionary = .standard) -> RecordBatch {
+        var out = RecordBatch(form: form, formVersion: batches.first?.formVersion ?? "2021", fields: dictionary.fields(of: form))
+        for b in batches {
+            out.uscc += b.uscc; out.name += b.name; out.regionCode += b.regionCode; out.industryCode += b.industryCode
+            out.period += b.period; out.submittedAt += b.submittedAt; out.sequence += b.sequence
+            out.provenance += b.provenance; out.status += b.status
+            for (i, c) in b.columns.enumerated() {
+                out.columns[i].numbers += c.numbers; out.columns[i].texts += c.texts; out.columns[i].present += c.present
+            }
+        }
+        return out
+    }
+
+    /// The records at `indices`, in that order.
+    public func gathering(_ indices: [Int]) -> RecordBatch {
+        var out = RecordBatch(form: form, formVersion: formVersion, fields: columns.map(\.field), capacity: indices.count)
+        for i in indices {
+            out.uscc.append(uscc[i]); out.name.append(name[i]); out.regionCode.append(regionCode[i])
+            out.industryCode.append(industryCode[i]); out.period.append(period[i]); out.submittedAt.append(submittedAt[i])
+            out.sequence.append(sequence[i]); out.provenance.append(provenance[i])
+            if i < status.count { out.status.append(status[i]) }
+            for (k, c) in columns.enumerated() {
+                if c.field.type.isNumeric { out.columns[k].numbers.append(c.numbers[i]) } else { out.columns[k].texts.append(c.texts[i]) }
+                out.columns[k].present.append(c.present[i])
+            }
+        }
+        return out
+    }
+}
