@@ -8,8 +8,10 @@ final class Frame {
     let batch: EnterpriseBatch
     let count: Int
     let bindings: any RuleBindings
-    /// For a project frame: the enterprise frame whose values project rows see.
-    let parent: Frame?
+    /// For a project frame: the enterprise frame whose values project rows see. Weak: the enterprise frame owns
+    /// its project frame (`_projects`), and a strong reference back made every batch's frames — with the whole
+    /// batch and its cached columns — a cycle that was never freed (RSS grew by ~3 KB per record).
+    private(set) weak var parent: Frame?
     /// Group frames: one row per group; slot and key values were accumulated over the run.
     var groupSlots: [Vec] = []
     var groupKeys: [Vec] = []
