@@ -131,19 +131,31 @@ public struct PipelineRunner {
             }
             let bindings = StoreBindings(writer: writer, previous: previousStore, previousRun: previousRun)
             var groups = engines.map { $0.makeGroupState() }
+            // Blocks hold whole enterprises (every record and project of a USCC), so a group rule keyed by uscc
+            // is complete at each block's end: finishing it there keeps its state bounded by the block instead of
+            // growing with the run (G001 held ~1 GB at 1M enterprises).
+            let closesPerBlock = engines.map { e in
+                e.pack.rules.allSatisfy { ($0.groupBy ?? ["uscc"]).contains("uscc") }
+            }
             try writer.forEachEnterpriseBlock(size: d.batchSize) { activity, projects in
                 let batch = EnterpriseBatch(activity: activity, projects: projects,
                                             projectRanges: Self.projectRanges(activity, projects))
                 bindings.prepare(uscc: activity.uscc)
                 for (i, engine) in engines.enumerated() {
-                    let result = engine.evaluate(batch, bindings: bindings, groups: &groups[i])
-                    if !result.violations.isEmpty { try writer.insert(violations: result.violations) }
-                    ruleViolations += result.violations.count
-                    loader.errorCount += result.violations.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }
-                    merge(result.summary)
+                    var results = [engine.evaluate(batch, bindings: bindings, groups: &groups[i])]
+                    if closesPerBlock[i] {
+                        results.append(engine.finish(groups[i]))
+                        groups[i] = engine.makeGroupState()
+                    }
+                    for result in results {
+                        if !result.violations.isEmpty { try writer.insert(violations: result.violations) }
+                        ruleViolations += result.violations.count
+                        loader.errorCount += result.violations.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }
+                        merge(result.summary)
+                    }
                 }
             }
-            for (i, engine) in engines.enumerated() {
+            for (i, engine) in engines.enumerated() where !closesPerBlock[i] {
                 let result = engine.finish(groups[i])
                 if !result.violations.isEmpty { try writer.insert(violations: result.violations) }
                 ruleViolations += result.violations.count
