@@ -250,3 +250,19 @@ func evaluate(_ check: String, _ values: [String: String], projects: [[String: S
         #expect(try evaluate("len(\"\") == 0 and months_between(\"\", \"x\") > 0", [:]).0.notApplicable == 1)
     }
 }
+
+@Suite struct KeywordMatcherTests {
+    @Test func matchesAtCharacterStartsOnly() {
+        let m = KeywordMatcher(["技改", "生产线", "PLC", "推广"])
+        #expect(m.matches("年产5万台伺服电机技改项目"))
+        #expect(m.matches("智能生产线调度"))
+        #expect(m.matches("基于PLC的控制"))
+        #expect(!m.matches("高精度伺服阀芯加工工艺研究"))
+        #expect(!m.matches(""))
+        #expect(!m.matches("PL"))
+        // Every listed keyword agrees with a plain substring search on these names.
+        for name in ["新产品推广示范", "技术改造", "AI算法", "推", "生产"] {
+            #expect(m.matches(name) == ["技改", "生产线", "PLC", "推广"].contains { name.contains($0) })
+        }
+    }
+}

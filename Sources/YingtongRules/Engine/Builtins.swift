@@ -89,7 +89,7 @@ extension Compiler {
                 return Dec(units: best)
             }
         case .number:
-            return textNumber(ks[0]) { s in NumberText.parse(s).flatMap { Dec(milli: $0) } }
+            return textNumber(ks[0], memoize: true) { s in NumberText.parse(s).flatMap { Dec(milli: $0) } }
         case .uscc_valid:
             return textPredicate(ks[0], memoize: false) { s in
                 // Normalized input (the pipeline's) skips the costly normalisation.
@@ -112,15 +112,15 @@ extension Compiler {
                 return .bool((0..<x.v.count).map { i in x.ok[i] ? (x.v[i] % Dec.scale == 0 ? triTrue : triFalse) : triUnknown })
             }
         case .contains:
-            var constList: [[UInt8]]?
-            if case .constant(.textList(let l)) = fold(args[1]) { constList = l.map { Array($0.utf8) } }
+            var constList: KeywordMatcher?
+            if case .constant(.textList(let l)) = fold(args[1]) { constList = KeywordMatcher(l) }
             let list = constList
             return { f in
                 let x = ks[0](f).asText
                 let needles: [String?] = list == nil ? ks[1](f).asText : []
                 return .bool((0..<x.count).map { i in
                     guard let s = x[i] else { return triUnknown }
-                    if let list { return list.contains(where: { utf8Contains(s, $0) }) ? triTrue : triFalse }
+                    if let list { return list.matches(s) ? triTrue : triFalse }
                     guard let n = needles[i] else { return triUnknown }
                     return utf8Contains(s, Array(n.utf8)) ? triTrue : triFalse
                 })
@@ -195,12 +195,21 @@ extension Compiler {
         }
     }
 
-    static func textNumber(_ k: @escaping Kernel, _ p: @escaping @Sendable (String) -> Dec?) -> Kernel {
+    /// `memoize` for texts that repeat (YYYYMM dates in `number(start_ym)`): parse each distinct one once.
+    static func textNumber(_ k: @escaping Kernel, memoize: Bool = false, _ p: @escaping @Sendable (String) -> Dec?) -> Kernel {
         return { f in
             let t = k(f).asText
             var out = NumVec(count: t.count, constant: nil)
+            var memo: [String: Dec?] = [:]
             for i in 0..<t.count {
-                if let s = t[i], let d = p(s) { out.v[i] = d.raw; out.ok[i] = true }
+                guard let s = t[i] else { continue }
+                let d: Dec?
+                if memoize {
+                    if let m = memo[s] { d = m } else { d = p(s); if memo.count < 4096 { memo[s] = d } }
+                } else {
+                    d = p(s)
+                }
+                if let d { out.v[i] = d.raw; out.ok[i] = true }
             }
             return .num(out)
         }
@@ -257,6 +266,43 @@ enum FastCodes {
 /// Already upper-case ASCII letters and digits (what the pipeline's normalisation produces).
 func isCanonicalCode(_ s: String) -> Bool {
     s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }
+}
+
+/// Does a text contain any of a fixed list of keywords? Keywords are indexed by their first byte, and only
+/// character starts of the text are tried: one pass over the text instead of one per keyword.
+struct KeywordMatcher: Sendable {
+    let byFirst: [[[UInt8]]]
+
+    init(_ keywords: [String]) {
+        var t = [[[UInt8]]](repeating: [], count: 256)
+        for k in keywords where !k.isEmpty {
+            let b = Array(k.utf8)
+            t[Int(b[0])].append(b)
+        }
+        byFirst = t
+    }
+
+    func matches(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { h in
+            let n = h.count
+            var i = 0
+            while i < n {
+                let c = h[i]
+                let candidates = byFirst[Int(c)]
+                if !candidates.isEmpty {
+                    for k in candidates where k.count <= n - i {
+                        var j = 1
+                        while j < k.count && h[i + j] == k[j] { j += 1 }
+                        if j == k.count { return true }
+                    }
+                }
+                // Next character start (UTF-8 lead bytes say how long a character is).
+                i += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4
+            }
+            return false
+        }
+    }
 }
 
 /// Substring test on UTF-8 bytes. Foundation's `String.contains` goes through NSString and locale-aware
