@@ -63,20 +63,12 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         return out
     }
 
-    static func milli(_ v: DatabaseValue, money: Bool) -> Milli? {
-        switch v.storage {
-        case .int64(let i): return money ? Milli(raw: i) : Milli(units: i)
-        case .double(let d): return Milli(raw: Int64((d * 1000).rounded()))
-        default: return nil
-        }
-    }
-
     func previous(_ field: String, uscc: [String], period: [Int]) -> [Milli?]? {
         guard let previous, let previousRun, activityFields.contains(field) else { return nil }
         if previousCache[field] == nil {
-            let money = FieldDictionary.standard.field(field)?.type == .money
+            let storage = FieldStorage(FieldDictionary.standard.field(field)?.type ?? .quantity)
             previousCache[field] = (try? previous.read { db in
-                try values(db, table: "record", run: previousRun, field: field) { Self.milli($0, money: money) }
+                try values(db, table: "record", run: previousRun, field: field) { StoredValue.milli($0, storage: storage) }
             }) ?? [:]
         }
         let t = previousCache[field]!
@@ -88,10 +80,10 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
     func lookup(_ registry: String, _ field: String, uscc: [String], period: [Int]) -> [Milli?]? {
         guard registry == "roster", rosterFields.contains(field) else { return nil }
         if rosterCache[field] == nil {
-            let money = FieldDictionary.standard.field(field)?.type == .money
+            let storage = FieldStorage(FieldDictionary.standard.field(field)?.type ?? .quantity)
             let run = writer.runID
             rosterCache[field] = (try? writer.withDatabase { db in
-                try values(db, table: "roster", run: run, field: field) { Self.milli($0, money: money) }
+                try values(db, table: "roster", run: run, field: field) { StoredValue.milli($0, storage: storage) }
             }) ?? [:]
         }
         let t = rosterCache[field]!

@@ -215,7 +215,7 @@ public enum StoredValue: Sendable, Hashable {
     }
 
     /// The exact milli behind a stored number: 元 for money, whole units for counts, ROUND(x·1000) for REAL.
-    static func milli(_ v: DatabaseValue, storage: FieldStorage) -> Milli? {
+    public static func milli(_ v: DatabaseValue, storage: FieldStorage) -> Milli? {
         switch (storage, v.storage) {
         case (.moneyYuan, .int64(let i)): return Milli(raw: i)
         case (.count, .int64(let i)): return Milli(units: i)
