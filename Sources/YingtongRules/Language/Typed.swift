@@ -143,46 +143,49 @@ public indirect enum Typed: Sendable {
         }
     }
 
+    /// The direct subexpressions, in source order: one traversal for every analysis below.
+    var children: [Typed] {
+        switch self {
+        case .constant, .field, .prev, .listed, .lookup, .groupKey: []
+        case .negate(let a), .not(let a): [a]
+        case .arith(_, let a, let b), .compare(_, let a, let b), .and(let a, let b), .or(let a, let b): [a, b]
+        case .inList(let a, let l, _): [a] + l
+        case .call(_, let args): args
+        case .ifThen(let c, let a, let b, _): [c, a] + (b.map { [$0] } ?? [])
+        case .projects(_, let i), .group(_, let i, _): i.map { [$0] } ?? []
+        }
+    }
+
+    /// Calls `visit` on this expression and every subexpression, depth first, in source order.
+    func forEachNode(_ visit: (Typed) -> Void) {
+        visit(self)
+        for c in children { c.forEachNode(visit) }
+    }
+
     /// Every dictionary field the expression reads, in order of first use (aggregated project fields included).
     public var fieldsRead: [FieldDefinition] {
         var out: [FieldDefinition] = []
         var seen = Set<String>()
-        func walk(_ t: Typed) {
+        forEachNode { t in
             switch t {
             case .field(let f), .prev(let f): if seen.insert(f.code).inserted { out.append(f) }
-            case .constant, .listed, .lookup, .groupKey: break
-            case .negate(let a), .not(let a): walk(a)
-            case .arith(_, let a, let b), .compare(_, let a, let b), .and(let a, let b), .or(let a, let b):
-                walk(a); walk(b)
-            case .inList(let a, let l, _): walk(a); l.forEach(walk)
-            case .call(_, let args): args.forEach(walk)
-            case .ifThen(let c, let a, let b, _): walk(c); walk(a); if let b { walk(b) }
-            case .projects(_, let i), .group(_, let i, _): if let i { walk(i) }
+            default: break
             }
         }
-        walk(self)
         return out
     }
 
     /// Bindings (prev/listed/lookup) the expression needs, as text for "not applicable" reasons.
     var bindingsUsed: [String] {
         var out: [String] = []
-        func walk(_ t: Typed) {
+        forEachNode { t in
             switch t {
             case .prev(let f): out.append("prev(\(f.code))")
             case .listed(let r): out.append("listed(\(r))")
             case .lookup(let r, let f): out.append("lookup(\(r), \(f))")
-            case .constant, .field, .groupKey: break
-            case .negate(let a), .not(let a): walk(a)
-            case .arith(_, let a, let b), .compare(_, let a, let b), .and(let a, let b), .or(let a, let b):
-                walk(a); walk(b)
-            case .inList(let a, let l, _): walk(a); l.forEach(walk)
-            case .call(_, let args): args.forEach(walk)
-            case .ifThen(let c, let a, let b, _): walk(c); walk(a); if let b { walk(b) }
-            case .projects(_, let i), .group(_, let i, _): if let i { walk(i) }
+            default: break
             }
         }
-        walk(self)
         return out
     }
 }
