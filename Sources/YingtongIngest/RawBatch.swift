@@ -175,4 +175,13 @@ public struct LineAccount: Sendable, Codable, Hashable {
     public init() {}
 
     public var balanced: Bool { physicalLines == recordLines + quarantinedLines + layoutLines }
+
+    /// Records the reader delivered but a later stage quarantined (an unusable identity): their lines move from
+    /// the record column to the quarantine column, so the account still adds up.
+    public mutating func moveToQuarantine(lines: Int, records: Int) {
+        recordLines -= lines
+        quarantinedLines += lines
+        self.records -= records
+        quarantinedRecords += records
+    }
 }

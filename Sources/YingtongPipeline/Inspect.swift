@@ -35,10 +35,7 @@ public struct Inspector {
         var sink = InspectSink(emit: emit, settings: NormalizeSettings(period: period ?? Calendar(identifier: .gregorian).component(.year, from: Date()) - 1,
                                                                         countyCodes: countyCodes))
         var account = try reader.read(batchSize: 1024, into: &sink)
-        account.recordLines -= sink.movedLines
-        account.quarantinedLines += sink.movedLines
-        account.records -= sink.movedRecords
-        account.quarantinedRecords += sink.movedRecords
+        account.moveToQuarantine(lines: sink.movedLines, records: sink.movedRecords)
         let layout = (reader as? CSVReader)?.layout ?? sink.layout
         emit(JSONValue.object([
             ("kind", .string("summary")),

@@ -87,11 +87,7 @@ public struct PipelineRunner {
                 try? loader.finish()
                 throw error
             }
-            let movedLines = sink.moved.lines - before.lines, movedRecords = sink.moved.records - before.records
-            account.recordLines -= movedLines
-            account.quarantinedLines += movedLines
-            account.records -= movedRecords
-            account.quarantinedRecords += movedRecords
+            account.moveToQuarantine(lines: sink.moved.lines - before.lines, records: sink.moved.records - before.records)
             if !account.balanced {
                 throw YingtongError("E-RUN-ACCOUNT", "\(relative) 的物理行数核对不平（\(account.physicalLines) ≠ 记录行 \(account.recordLines) + 隔离行 \(account.quarantinedLines) + 表头等 \(account.layoutLines)），运行已回滚")
             }
