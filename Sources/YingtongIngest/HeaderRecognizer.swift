@@ -66,10 +66,10 @@ public struct HeaderRecognizer {
             var field: FieldDefinition?
             if !label.isEmpty {
                 let found = dictionary.candidates(forLabel: label, form: form)
-                field = found.first { $0.form == form || $0.isIdentity }
+                field = found.first { $0.form == form.fieldForm || $0.isIdentity }
             }
             // A header that is a row number, or a 代码 row under the header, names the form's official row.
-            if field == nil, form == .activity {
+            if field == nil, form.fieldForm == .activity {
                 let rowText = Int(HeaderText.halfWidth(label)) != nil ? label : (codeRow?[safe: i] ?? "")
                 if let row = Int(HeaderText.halfWidth(rowText).trimmingCharacters(in: .whitespaces)) {
                     field = dictionary.field(form: form, version: version, row: row)

@@ -18,11 +18,24 @@ public enum FieldRelation: String, Sendable, Codable {
 }
 
 /// The forms and other record shapes yingtong reads.
+///
+/// Registries (FORMATS §1, §5) are forms too: other providers' lists read with the same ingest discipline and
+/// kept in their own tables, keyed by USCC, for the 应统尽统 checks. A form's raw value is the pipeline role
+/// that sends it (`registry.hte`), except the enterprise forms, which keep their official numbers.
 public enum Form: String, Sendable, Codable, CaseIterable {
     case activity = "107-2"
     case projects = "107-1"
     case roster
     case macro
+    /// 火炬统计 figures of the same enterprises: 107-2 fields under qj codes, kept apart from the 107-2 records.
+    case torch = "torch_rd"
+    case hte = "registry.hte"
+    case tsme = "registry.tsme"
+    case taxDeduction = "registry.tax_deduction"
+    case techContract = "registry.tech_contract"
+    case rdInstitution = "registry.rd_institution"
+    case patent = "registry.patent"
+    case govFunding = "registry.gov_funding"
 
     public var recordType: String {
         switch self {
@@ -30,6 +43,8 @@ public enum Form: String, Sendable, Codable, CaseIterable {
         case .projects: "rd_project"
         case .roster: "roster_unit"
         case .macro: "macro_value"
+        case .torch: "torch_activity"
+        default: rawValue.replacingOccurrences(of: ".", with: "_")
         }
     }
 
@@ -39,6 +54,32 @@ public enum Form: String, Sendable, Codable, CaseIterable {
         case .projects: "企业研究开发项目情况（107-1）"
         case .roster: "规上企业名录"
         case .macro: "县域宏观数据"
+        case .torch: "火炬统计企业研发数据"
+        case .hte: "高新技术企业名单"
+        case .tsme: "科技型中小企业入库名单"
+        case .taxDeduction: "研发费用加计扣除数据"
+        case .techContract: "技术合同登记"
+        case .rdInstitution: "企业研发机构名单"
+        case .patent: "专利数据"
+        case .govFunding: "科技计划项目与政府研发补助"
+        }
+    }
+
+    /// The form whose fields this one carries: 火炬 data is the 107-2 under other headers.
+    public var fieldForm: Form { self == .torch ? .activity : self }
+
+    /// An enterprise's own statistical report, checked by the format rules (V001–V005) and the rule packs.
+    public var isSubmission: Bool { self == .activity || self == .projects }
+
+    /// Whether every row names its unit by a USCC; a contract names two (seller, buyer) in its own fields.
+    public var requiresUSCC: Bool { self != .macro && self != .techContract }
+
+    /// The role a pipeline source sends this form under, when the role alone decides the form.
+    public static func forRole(_ role: String) -> Form? {
+        switch role {
+        case "roster": .roster
+        case "macro": .macro
+        default: Form(rawValue: role).flatMap { $0.isSubmission ? nil : $0 }
         }
     }
 }
@@ -61,6 +102,9 @@ public struct FieldDefinition: Sendable, Hashable {
     public let values: [String: String]
     /// Named code validator: uscc, region, industry.
     public let validator: String?
+    /// The unit a value is in when neither its header nor its source says (e.g. 元 for the tax bureau's
+    /// deduction base, 万元 for contract amounts); nil: the canonical unit.
+    public let inputUnit: String?
 
     public var isIdentity: Bool { form == nil }
 }
@@ -132,7 +176,7 @@ public final class FieldDictionary: Sendable {
                 unit: m["unit"] as? String, type: type,
                 parent: m["parent"] as? String,
                 relation: (m["relation"] as? String).flatMap(FieldRelation.init(rawValue:)),
-                values: values, validator: m["validator"] as? String)
+                values: values, validator: m["validator"] as? String, inputUnit: m["input_unit"] as? String)
         }
         identity = try ((root["identity"] as? [Any]) ?? []).map { try parse($0, identity: true) }
         fields = try ((root["fields"] as? [Any]) ?? []).map { try parse($0, identity: false) }
@@ -169,7 +213,10 @@ public final class FieldDictionary: Sendable {
 
     public func field(_ code: String) -> FieldDefinition? { byCode[code] }
 
-    public func fields(of form: Form) -> [FieldDefinition] { fields.filter { $0.form == form } }
+    public func fields(of form: Form) -> [FieldDefinition] {
+        let f = form.fieldForm
+        return fields.filter { $0.form == f }
+    }
 
     /// The fields whose parent is `code`, with their relation.
     public func children(of code: String) -> [FieldDefinition] { fields.filter { $0.parent == code } }
@@ -194,7 +241,7 @@ public final class FieldDictionary: Sendable {
             if stripped != key { found = byName[stripped] ?? [] }
         }
         if let form {
-            let own = found.filter { $0.form == form }
+            let own = found.filter { $0.form == form.fieldForm }
             if !own.isEmpty { return own }
             let ident = found.filter { $0.isIdentity }
             if !ident.isEmpty { return ident }

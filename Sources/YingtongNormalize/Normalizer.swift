@@ -67,6 +67,7 @@ public struct Normalizer: Sendable {
         let plans: [Plan] = bindings.map { b in
             var unit = b.declaredUnit
             if unit == nil, b.field.type == .money { unit = raw.source.defaultMoneyUnit }
+            if unit == nil { unit = b.field.inputUnit }
             unitLabels.append(unit)
             let factor = unit.map { dictionary.units.factor(for: $0, type: b.field.type) } ?? .one
             return Plan(column: out.records.columnPosition(b.field.code) ?? -1, type: b.field.type, factor: factor)
@@ -100,7 +101,7 @@ public struct Normalizer: Sendable {
 
             // ── identity ────────────────────────────────────────────────────────────────────────────
             var uscc = ""
-            if form != .macro {
+            if form.requiresUSCC {
                 let rawUSCC = cell(usccB) ?? ""
                 if rawUSCC.isEmpty || NumberText.placeholders.contains(rawUSCC) {
                     quarantineRecord("E-ID-USCC-MISSING", "统一社会信用代码为空，无法确定是哪家单位的记录，整条记录已隔离", field: "uscc")
@@ -141,7 +142,8 @@ public struct Normalizer: Sendable {
 
             var violations: [Violation] = []
             func violation(_ rule: String, _ severity: Severity, fields: [String], observed: String, _ message: String) {
-                guard settings.emitFormatFindings else { return }
+                // Registries are other providers' evidence, not reports: their codes are not ours to query.
+                guard settings.emitFormatFindings, form.isSubmission else { return }
                 violations.append(Violation(rule: rule, severity: severity, level: 0, uscc: uscc, period: period,
                                             projectName: nil, fields: fields, observed: observed,
                                             messageZh: message, sourceIndex: prov.sourceIndex, line: prov.line))
@@ -294,6 +296,7 @@ public struct Normalizer: Sendable {
         case .code:
             // `cell` is already trimmed; only full-width forms remain to fold.
             let h = HeaderText.halfWidth(cell)
+            if field.validator == "uscc" { return .success(USCC.normalize(h)) }
             guard !field.values.isEmpty else { return .success(h) }
             if field.values[h] != nil { return .success(h) }
             // A label instead of a code (`本企业自选项目`), or a code with its label (`1 本企业自选项目`, `1-…`).

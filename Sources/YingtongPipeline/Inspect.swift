@@ -27,7 +27,7 @@ public struct Inspector {
     /// Streams the JSON lines to `emit`; returns the summary object's counts.
     @discardableResult
     public func run(emit: @escaping (String) -> Void) throws -> LineAccount {
-        let formForRole: Form? = form ?? (role == "roster" ? .roster : role == "macro" ? .macro : nil)
+        let formForRole: Form? = form ?? role.flatMap(Form.forRole)
         let source = SourceFile(index: 0, path: path, role: role ?? "auto", form: formForRole, encoding: encoding)
         let kind = SourceReaders.kind(path: path, declared: nil)
         if kind == .sdmx { return try sdmx(emit: emit) }
@@ -90,8 +90,7 @@ public struct Inspector {
     static func role(of form: Form) -> String {
         switch form {
         case .activity, .projects: "enterprise_rd"
-        case .roster: "roster"
-        case .macro: "macro"
+        default: form.rawValue
         }
     }
 }

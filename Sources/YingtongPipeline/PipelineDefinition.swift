@@ -49,6 +49,7 @@ public struct PipelineDefinition: Sendable {
         "enterprise_rd", "bureau_rd", "torch_rd", "roster", "macro", "registry.hte", "registry.tsme",
         "registry.tax_deduction", "registry.tech_contract", "registry.rd_institution", "registry.hte_candidates",
         "registry.tsme_applications", "registry.tech_loan", "registry.platform", "explanations",
+        "registry.patent", "registry.gov_funding",
     ]
 
     /// Reads and checks a pipeline file; every problem is a `YingtongError` with a Chinese reason (exit code 2).
@@ -90,12 +91,10 @@ public struct PipelineDefinition: Sendable {
             guard let p = m["path"] as? String else { throw fail("sources 第 \(i + 1) 项缺少 path") }
             var form: Form?
             if let f = m["form"].map({ "\($0)" }) {
-                guard let parsed = Form(rawValue: f) else { throw fail("sources 第 \(i + 1) 项的 form \(f) 无效（107-2、107-1、roster、macro）") }
+                guard let parsed = Form(rawValue: f) else { throw fail("sources 第 \(i + 1) 项的 form \(f) 无效（\(Form.allCases.map(\.rawValue).joined(separator: "、"))）") }
                 form = parsed
-            } else if role == "roster" {
-                form = .roster
-            } else if role == "macro" {
-                form = .macro
+            } else {
+                form = Form.forRole(role)
             }
             var separator = UInt8(ascii: ",")
             switch (m["separator"] as? String) ?? "," {

@@ -117,6 +117,9 @@ public struct PipelineRunner {
         var ruleSummary: RuleSummary?
         func merge(_ r: RuleSummary) { if ruleSummary == nil { ruleSummary = r } else { ruleSummary!.merge(r) } }
         var ruleViolations = 0
+        var unreportedUnits = 0
+        var omissionCount: Int?
+        let availableForms = Set(inputs.compactMap { $0.source.form })
         if !engines.isEmpty {
             let previousStore = try d.previousPath.map(d.resolve).flatMap { path -> Store? in
                 FileManager.default.fileExists(atPath: path) ? try Store(path: path, readOnly: true) : nil
@@ -125,7 +128,26 @@ public struct PipelineRunner {
             let previousRun = try previousStore.flatMap {
                 try StoreBindings.run(in: $0, region: d.region, period: d.period - 1, pipeline: d.id)
             }
-            let bindings = StoreBindings(writer: writer, previous: previousStore, previousRun: previousRun)
+            let bindings = StoreBindings(writer: writer, store: store, previous: previousStore, previousRun: previousRun,
+                                         available: availableForms)
+            /// Findings resting on a registry matched by name instead of USCC say so (issue: 应统尽统 matching).
+            func markNameMatches(_ violations: [Violation]) -> [Violation] {
+                guard !bindings.matchedByName.isEmpty else { return violations }
+                return violations.map { v in
+                    guard v.level >= 3, bindings.matchedByName.contains(v.uscc) else { return v }
+                    var m = v
+                    m.messageZh += "（外部名单按单位名称匹配：统一社会信用代码校验未通过）"
+                    m.observed += "; match=name"
+                    return m
+                }
+            }
+            func record(_ result: RuleResult) throws {
+                let violations = markNameMatches(result.violations)
+                if !violations.isEmpty { try writer.insert(violations: violations) }
+                ruleViolations += violations.count
+                loader.errorCount += violations.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }
+                merge(result.summary)
+            }
             var groups = engines.map { $0.makeGroupState() }
             // Blocks hold whole enterprises (every record and project of a USCC), so a group rule keyed by uscc
             // is complete at each block's end: finishing it there keeps its state bounded by the block instead of
@@ -136,29 +158,39 @@ public struct PipelineRunner {
             try writer.forEachEnterpriseBlock(size: d.batchSize) { activity, projects in
                 let batch = EnterpriseBatch(activity: activity, projects: projects,
                                             projectRanges: Self.projectRanges(activity, projects))
-                bindings.prepare(uscc: activity.uscc)
+                bindings.prepare(activity)
                 for (i, engine) in engines.enumerated() {
-                    var results = [engine.evaluate(batch, bindings: bindings, groups: &groups[i])]
+                    try record(engine.evaluate(batch, bindings: bindings, groups: &groups[i]))
                     if closesPerBlock[i] {
-                        results.append(engine.finish(groups[i]))
+                        try record(engine.finish(groups[i]))
                         groups[i] = engine.makeGroupState()
-                    }
-                    for result in results {
-                        if !result.violations.isEmpty { try writer.insert(violations: result.violations) }
-                        ruleViolations += result.violations.count
-                        loader.errorCount += result.violations.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }
-                        merge(result.summary)
                     }
                 }
             }
             for (i, engine) in engines.enumerated() where !closesPerBlock[i] {
-                let result = engine.finish(groups[i])
-                if !result.violations.isEmpty { try writer.insert(violations: result.violations) }
-                ruleViolations += result.violations.count
-                loader.errorCount += result.violations.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }
-                merge(result.summary)
+                try record(engine.finish(groups[i]))
             }
             stage("规则审核")
+            if engines.contains(where: \.examinesUnreported) {
+                let coverage = Coverage(writer: writer, catalog: .standard, available: availableForms,
+                                        previous: previousStore, previousRun: previousRun, period: d.period,
+                                        localRegions: [d.region] + d.regionAliases)
+                unreportedUnits = try coverage.forEachUnreportedBlock(size: d.batchSize) { batch in
+                    bindings.prepare(batch.activity)
+                    for engine in engines where engine.examinesUnreported {
+                        try record(engine.evaluateUnreported(batch, bindings: bindings))
+                    }
+                }
+                stage("未报送单位核查")
+            }
+            let omissionRules = engines.reduce(into: Set<String>()) { $0.formUnion($1.omissionRules) }
+            if !omissionRules.isEmpty {
+                omissionCount = try OmissionBuilder(writer: writer, store: store, catalog: .standard,
+                                                    available: availableForms, previous: previousStore,
+                                                    previousRun: previousRun)
+                    .build(rules: omissionRules, blockSize: d.batchSize)
+                stage("应统尽统排查清单")
+            }
         }
         let statuses = try writer.applyStatuses()
         stage("记录状态")
@@ -195,7 +227,9 @@ public struct PipelineRunner {
             "violations": loader.violationCount + ruleViolations,
             "resubmitted_records": resubmissions.records,
             "resubmitted_projects": resubmissions.projects,
+            "unreported_units_examined": unreportedUnits,
         ]
+        if let omissionCount { counts["omissions"] = omissionCount }
         counts["physical_lines"] = runInputs.reduce(0) { $0 + $1.lines.physicalLines }
         counts["quarantined_lines"] = runInputs.reduce(0) { $0 + $1.lines.quarantinedLines }
 
@@ -206,6 +240,9 @@ public struct PipelineRunner {
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         let csv = IndicatorCSV.text(indicators)
         try Data(csv.utf8).write(to: URL(fileURLWithPath: staging + "/indicators.csv"))
+        if omissionCount != nil {
+            try OmissionCSV.write(writer: writer, to: staging + "/" + OmissionCSV.fileName)
+        }
         for r in ruleSummary?.rules ?? [] {
             counts["rule.\(r.rule).evaluated"] = r.evaluated
             counts["rule.\(r.rule).failed"] = r.failed

@@ -5,27 +5,41 @@ import YingtongRules
 import YingtongStore
 
 /// The rule language's external data for one block of enterprises, fetched from the stores just before the block
-/// is evaluated: `prev(field)` from the previous cycle's store, `lookup(roster, field)` from this run's roster.
+/// is evaluated: `prev(field)` from the previous cycle's store; `listed(registry)` and `lookup(registry, field)`
+/// from this run's roster, registries and 火炬 data (`Reference/registries.yaml`).
 ///
-/// Fetched per block (one query per needed field, keyed by the block's USCCs), so memory is bounded by the block,
-/// not by the province. Registries (`listed`, other `lookup`s) are not bound yet: rules that need them are
-/// reported as not applicable with that reason.
+/// Fetched per block (one query per registry and 900 keys), so memory is bounded by the block, not by the
+/// province. An enterprise whose USCC fails its check digit is matched by exact name instead, and remembered in
+/// `matchedByName` so that its findings say so.
 final class StoreBindings: RuleBindings, @unchecked Sendable {
     // @unchecked: filled by `prepare` on the validating thread before each evaluate, read only during it.
     private let previous: Store?
     private let previousRun: Int64?
     private var previousCache: [String: [String: Milli]] = [:]
-    private var rosterCache: [String: [String: Milli]] = [:]
+    private var registryCache: [String: [String: RegistryMatch]] = [:]
     private var blockUSCCs: [String] = []
+    private var blockNames: [String?] = []
+    private var blockPeriods: Set<Int> = []
     private let writer: RunWriter
-    private let rosterFields: Set<String>
+    private let store: Store
+    private let catalog: RegistryCatalog
+    private let dictionary: FieldDictionary
     private let activityFields: Set<String>
+    /// Forms some source of this run sent: a registry nobody sent is unbound ("not applicable"), never "not
+    /// listed" — without the HTE list, no enterprise is "missing from the HTE list".
+    private let available: Set<Form>
+    /// USCCs of the current block matched to some registry by name (their own USCC is malformed).
+    private(set) var matchedByName: Set<String> = []
 
-    init(writer: RunWriter, previous: Store?, previousRun: Int64?, dictionary: FieldDictionary = .standard) {
+    init(writer: RunWriter, store: Store, previous: Store?, previousRun: Int64?, available: Set<Form>,
+         catalog: RegistryCatalog = .standard, dictionary: FieldDictionary = .standard) {
+        self.available = available
         self.writer = writer
+        self.store = store
         self.previous = previous
         self.previousRun = previousRun
-        rosterFields = Set(dictionary.fields(of: .roster).map(\.code))
+        self.catalog = catalog
+        self.dictionary = dictionary
         activityFields = Set(dictionary.fields(of: .activity).filter { $0.type.isNumeric }.map(\.code))
     }
 
@@ -39,54 +53,86 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         }
     }
 
-    func prepare(uscc: [String]) {
-        blockUSCCs = uscc
+    func prepare(_ batch: RecordBatch) {
+        blockUSCCs = batch.uscc
+        blockNames = batch.name
+        blockPeriods = Set(batch.period)
         previousCache.removeAll(keepingCapacity: true)
-        rosterCache.removeAll(keepingCapacity: true)
-    }
-
-    private func values(_ db: Database, table: String, run: Int64, field: String, storage: (DatabaseValue) -> Milli?) throws -> [String: Milli] {
-        var out: [String: Milli] = [:]
-        let unique = Array(Set(blockUSCCs))
-        var start = 0
-        while start < unique.count {
-            let chunk = Array(unique[start..<min(unique.count, start + 900)])
-            start += chunk.count
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let rows = try Row.fetchAll(db, sql: "SELECT uscc, \"\(field)\" FROM \(table) WHERE run_id = ? AND uscc IN (\(marks))",
-                                        arguments: StatementArguments([run] + chunk))
-            for row in rows {
-                let v: DatabaseValue = row[1]
-                if let m = storage(v) { out[row[0]] = m }
-            }
-        }
-        return out
+        registryCache.removeAll(keepingCapacity: true)
+        matchedByName.removeAll(keepingCapacity: true)
     }
 
     func previous(_ field: String, uscc: [String], period: [Int]) -> [Milli?]? {
         guard let previous, let previousRun, activityFields.contains(field) else { return nil }
         if previousCache[field] == nil {
-            let storage = FieldStorage(FieldDictionary.standard.field(field)?.type ?? .quantity)
             previousCache[field] = (try? previous.read { db in
-                try values(db, table: "record", run: previousRun, field: field) { StoredValue.milli($0, storage: storage) }
+                try Self.previousValues(db, run: previousRun, field: field, uscc: Array(Set(blockUSCCs)))
             }) ?? [:]
         }
         let t = previousCache[field]!
         return uscc.map { t[$0] }
     }
 
-    func listed(_ registry: String, uscc: [String], period: [Int]) -> [Bool]? { nil }
+    /// Last cycle's values of one 107-2 field for some USCCs, in chunks the SQLite parameter limit allows.
+    static func previousValues(_ db: Database, run: Int64, field: String, uscc: [String]) throws -> [String: Milli] {
+        let storage = FieldStorage(FieldDictionary.standard.field(field)?.type ?? .quantity)
+        var out: [String: Milli] = [:]
+        var start = 0
+        while start < uscc.count {
+            let chunk = Array(uscc[start..<min(uscc.count, start + 900)])
+            start += chunk.count
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchAll(db, sql: "SELECT uscc, \"\(field)\" FROM record WHERE run_id = ? AND uscc IN (\(marks))",
+                                        arguments: StatementArguments([run] + chunk))
+            for row in rows {
+                let v: DatabaseValue = row[1]
+                if let m = StoredValue.milli(v, storage: storage) { out[row[0]] = m }
+            }
+        }
+        return out
+    }
+
+    /// Every registry row matching the block's enterprises, by USCC, then by name for malformed USCCs.
+    private func registryMatches(_ name: String) -> [String: RegistryMatch]? {
+        if let cached = registryCache[name] { return cached }
+        guard let registry = catalog.registry(name), available.contains(registry.form) else { return nil }
+        let query = RegistryQuery(registry: registry, run: writer.runID, store: store)
+        let numeric = dictionary.fields(of: registry.form).filter { $0.type.isNumeric || $0.type == .flag }.map(\.code)
+        var out: [String: RegistryMatch] = [:]
+        var byName: [String: [String]] = [:]
+        for (u, n) in zip(blockUSCCs, blockNames) where USCC.problem(u) != nil {
+            if let n, !n.isEmpty { byName[n, default: []].append(u) }
+        }
+        do {
+            try writer.withDatabase { db in
+                for period in blockPeriods.sorted() {
+                    for (k, m) in try query.matches(db, keys: Array(Set(blockUSCCs)), period: period, numeric: numeric) {
+                        out[k] = m
+                    }
+                    guard !byName.isEmpty else { continue }
+                    for (n, m) in try query.matches(db, keys: Array(byName.keys), byName: true, period: period, numeric: numeric) {
+                        for u in byName[n] ?? [] where out[u] == nil {
+                            out[u] = m
+                            matchedByName.insert(u)
+                        }
+                    }
+                }
+            }
+        } catch {
+            return nil
+        }
+        registryCache[name] = out
+        return out
+    }
+
+    func listed(_ registry: String, uscc: [String], period: [Int]) -> [Bool]? {
+        guard let t = registryMatches(registry) else { return nil }
+        return uscc.map { (t[$0]?.rows ?? 0) > 0 }
+    }
 
     func lookup(_ registry: String, _ field: String, uscc: [String], period: [Int]) -> [Milli?]? {
-        guard registry == "roster", rosterFields.contains(field) else { return nil }
-        if rosterCache[field] == nil {
-            let storage = FieldStorage(FieldDictionary.standard.field(field)?.type ?? .quantity)
-            let run = writer.runID
-            rosterCache[field] = (try? writer.withDatabase { db in
-                try values(db, table: "roster", run: run, field: field) { StoredValue.milli($0, storage: storage) }
-            }) ?? [:]
-        }
-        let t = rosterCache[field]!
-        return uscc.map { t[$0] }
+        guard let t = registryMatches(registry) else { return nil }
+        if field == "rows" { return uscc.map { Milli(units: Int64(t[$0]?.rows ?? 0)) } }
+        return uscc.map { t[$0]?.sums[field] }
     }
 }

@@ -91,6 +91,13 @@ struct FormSchema: Sendable {
         case .macro:
             // Macro values are long-form rows (region, period, indicator, value, unit), not a wide form table.
             return FormSchema(table: "macro", historyTable: nil, form: form, fixed: [], fields: [])
+        case .torch:
+            return FormSchema(table: "torch_record", historyTable: nil, form: form, fixed: identity, fields: fields)
+        case .hte, .tsme, .taxDeduction, .techContract, .rdInstitution, .patent, .govFunding:
+            // registry.hte → registry_hte: one table per registry, rows as sent (a registry is evidence, not a
+            // report: no resubmission history).
+            return FormSchema(table: form.rawValue.replacingOccurrences(of: ".", with: "_"), historyTable: nil,
+                              form: form, fixed: identity, fields: fields)
         }
     }
 
@@ -122,7 +129,11 @@ enum Schema {
         return s.utf8.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_") }
     }
 
-    static let wideForms: [Form] = [.activity, .projects, .roster]
+    /// Forms kept as one column per dictionary field. The first three were created by `v1-form-tables`; the
+    /// registries by `v2-registries` (migrations are frozen once applied, so each lists its own forms).
+    static let wideForms: [Form] = v1Forms + registryForms
+    static let v1Forms: [Form] = [.activity, .projects, .roster]
+    static let registryForms: [Form] = [.torch, .hte, .tsme, .taxDeduction, .techContract, .rdInstitution, .patent, .govFunding]
 
     /// Secondary indexes of the bulk-loaded tables. They are dropped while a run loads and rebuilt before
     /// resolution (see BatchLoader.swift for the measurement behind that choice).
@@ -245,7 +256,7 @@ enum Schema {
                 """)
         }
         m.registerMigration("v1-form-tables") { db in
-            for form in wideForms {
+            for form in v1Forms {
                 let s = FormSchema.make(form, dictionary: dictionary)
                 try s.checkNames()
                 try db.execute(sql: s.createSQL(table: s.table))
@@ -256,6 +267,40 @@ enum Schema {
                 CREATE INDEX record_history_run ON record_history(run_id);
                 CREATE INDEX project_history_run ON project_history(run_id);
                 CREATE INDEX roster_key ON roster(run_id, uscc);
+                """)
+        }
+        m.registerMigration("v2-registries-and-omissions") { db in
+            for form in registryForms {
+                let s = FormSchema.make(form, dictionary: dictionary)
+                try s.checkNames()
+                try db.execute(sql: s.createSQL(table: s.table))
+                // Registries are matched to reports by USCC, and by exact name when a report's USCC is broken.
+                try db.execute(sql: "CREATE INDEX \(s.table)_key ON \(s.table)(run_id, uscc)")
+                try db.execute(sql: "CREATE INDEX \(s.table)_name ON \(s.table)(run_id, name)")
+            }
+            try db.execute(sql: """
+                CREATE INDEX registry_tech_contract_seller ON registry_tech_contract(run_id, seller_uscc);
+                CREATE INDEX registry_tech_contract_buyer ON registry_tech_contract(run_id, buyer_uscc);
+                CREATE INDEX registry_tech_contract_seller_name ON registry_tech_contract(run_id, seller_name);
+                CREATE INDEX registry_tech_contract_buyer_name ON registry_tech_contract(run_id, buyer_name);
+                -- 应统尽统排查清单 (FORMATS §6): a work list for the bureau, never a correction of enterprise data.
+                CREATE TABLE omission (
+                  id INTEGER PRIMARY KEY,
+                  run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                  uscc TEXT NOT NULL,
+                  period INTEGER NOT NULL,
+                  name TEXT,
+                  region_code TEXT,
+                  reported INTEGER NOT NULL,      -- 1: sent a 107-2 this period; 0: sent nothing
+                  rules TEXT NOT NULL,            -- rule ids pointing at it, comma-separated, sorted
+                  reported_rd_exp INTEGER,        -- 研究开发费用合计 as reported, 元 (NULL: nothing reported)
+                  evidence TEXT NOT NULL,         -- JSON: registry → the values it holds for this enterprise
+                  evidence_zh TEXT NOT NULL,      -- the same, for people
+                  estimated_missing INTEGER NOT NULL,  -- 元
+                  method TEXT NOT NULL,           -- how the estimate was made, in Chinese
+                  basis TEXT                      -- the evidence the estimate rests on (registry name)
+                );
+                CREATE INDEX omission_run ON omission(run_id, estimated_missing DESC);
                 """)
         }
         return m

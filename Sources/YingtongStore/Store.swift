@@ -183,6 +183,10 @@ public final class Store: Sendable {
 public enum StoreTable: String, Sendable, CaseIterable {
     case record, recordHistory = "record_history", project, projectHistory = "project_history", roster, macro
     case violation, quarantine, indicator, explanation
+    case torch = "torch_record", hte = "registry_hte", tsme = "registry_tsme"
+    case taxDeduction = "registry_tax_deduction", techContract = "registry_tech_contract"
+    case rdInstitution = "registry_rd_institution", patent = "registry_patent", govFunding = "registry_gov_funding"
+    case omission
 }
 
 /// A stored field value decoded back to the dictionary's terms.

@@ -16,6 +16,12 @@ struct CatalogueCase: Sendable, CustomTestStringConvertible {
     let revenue: String?
     let hteListed: Bool
     let unbind: Set<String>
+    /// Registry figures replacing the baseline's (`registries: {tax_deduction: {rd_deduction_base: "9000"}}`).
+    let registries: [String: [String: String]]
+    /// Registries that do not list the enterprise.
+    let unlist: Set<String>
+    /// `unreported`: the enterprise sent nothing (identity only, every value missing).
+    let subject: String
     let why: String
 
     var testDescription: String { "#\(index) \(rule) \(expect)" + (why.isEmpty ? "" : " — \(why)") }
@@ -34,11 +40,18 @@ struct CatalogueCase: Sendable, CustomTestStringConvertible {
                 removeProjects: (r["projects"] as? [Any])?.isEmpty == true,
                 prev: r["prev"].map { "\($0)" }, revenue: r["revenue"].map { "\($0)" },
                 hteListed: (r["hte"] as? Bool) ?? true,
-                unbind: Set(((r["unbind"] as? [Any]) ?? []).map { "\($0)" }), why: (r["why"] as? String) ?? "")
+                unbind: Set(((r["unbind"] as? [Any]) ?? []).map { "\($0)" }),
+                registries: ((r["registries"] as? [String: Any]) ?? [:]).mapValues { strings($0) },
+                unlist: Set(((r["unlist"] as? [Any]) ?? []).map { "\($0)" }),
+                subject: (r["subject"] as? String) ?? "reported", why: (r["why"] as? String) ?? "")
         }
     }()
 
     func batch() -> EnterpriseBatch {
+        if subject == "unreported" {
+            let act = ["uscc": set["uscc"] ?? Baseline.uscc, "period": "2023", "name": "示例未报送单位"]
+            return Build.batch([(act, [])])
+        }
         var act = Baseline.activity
         for (k, v) in set { act[k] = v }
         var projects = removeProjects ? [] : Baseline.projects
@@ -50,14 +63,18 @@ struct CatalogueCase: Sendable, CustomTestStringConvertible {
 
     func bindings() -> TableBindings {
         let uscc = set["uscc"] ?? Baseline.uscc
-        var b = TableBindings()
-        if !unbind.contains("prev") {
-            b.previousValues["rd_exp_total"] = [uscc: NumberText.parse(prev ?? "4500")!]
+        var values = Baseline.registryValues
+        if let revenue { values["roster"]?["revenue"] = revenue }
+        for (registry, v) in registries { values[registry, default: [:]].merge(v) { _, new in new } }
+        var b = Baseline.bindings(registries: values.filter { !unlist.contains($0.key) }, uscc: uscc,
+                                  previous: unbind.contains("prev") ? nil : NumberText.parse(prev ?? "4500")!)
+        // Registries the run has no source for are unbound (nil), not empty: their rules are not applicable.
+        for registry in values.keys where unlist.contains(registry) { b.registries[registry] = [] }
+        if !hteListed { b.registries["hte"] = [] }
+        for name in unbind where name != "prev" {
+            b.registries[name] = nil
+            for key in b.lookups.keys where key.hasPrefix(name + ".") { b.lookups[key] = nil }
         }
-        if !unbind.contains("roster") {
-            b.lookups["roster.revenue"] = [uscc: NumberText.parse(revenue ?? "120000")!]
-        }
-        if !unbind.contains("hte") { b.registries["hte"] = hteListed ? [uscc] : [] }
         return b
     }
 }
@@ -75,7 +92,9 @@ struct CatalogueCase: Sendable, CustomTestStringConvertible {
     @Test(arguments: CatalogueCase.all)
     func catalogueCase(_ c: CatalogueCase) throws {
         var groups = catalogueEngine.makeGroupState()
-        let r = catalogueEngine.evaluate(c.batch(), bindings: c.bindings(), groups: &groups)
+        let r = c.subject == "unreported"
+            ? catalogueEngine.evaluateUnreported(c.batch(), bindings: c.bindings())
+            : catalogueEngine.evaluate(c.batch(), bindings: c.bindings(), groups: &groups)
         let g = catalogueEngine.finish(groups)
         let hits = (r.violations + g.violations).filter { $0.rule == c.rule }
         var counts = r.summary[c.rule]!

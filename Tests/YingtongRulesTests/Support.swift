@@ -95,10 +95,26 @@ enum Baseline {
          "start_ym": "202301", "end_ym": "202312", "staff": "6", "person_months": "48",
          "exp": "1500", "exp_gov": "200", "exp_inhouse": "1500", "exp_contracted": "0"],
     ]
-    static let bindings = TableBindings(
-        previousValues: ["rd_exp_total": [uscc: Milli(units: 4500)]],
-        registries: ["hte": [uscc]],
-        lookups: ["roster.revenue": [uscc: Milli(units: 120_000)]])
+    /// Every registry lists the baseline enterprise with figures that agree with its report (应统尽统 rules
+    /// pass); the tech-development buyer list does not name it (it outsources nothing).
+    static let registryValues: [String: [String: String]] = [
+        "roster": ["revenue": "120000", "above_scale": "1"], "hte": [:], "tsme": [:],
+        "tax_deduction": ["rd_deduction_base": "5200"], "tech_dev_seller": ["contract_amount": "300"],
+        "rd_institution_provincial": [:], "patent": ["invention_apps": "2"], "torch": ["rd_exp_total": "5100"],
+        "gov_funding": ["gov_fund_amount": "400"],
+    ]
+
+    static func bindings(registries: [String: [String: String]], uscc: String, previous: Milli?) -> TableBindings {
+        var b = TableBindings(previousValues: previous.map { ["rd_exp_total": [uscc: $0]] } ?? [:])
+        for (registry, values) in registries {
+            b.registries[registry] = [uscc]
+            for (field, v) in values { b.lookups["\(registry).\(field)"] = [uscc: NumberText.parse(v)!] }
+            b.lookups["\(registry).rows"] = [uscc: Milli(units: 1)]
+        }
+        return b
+    }
+
+    static let bindings = Baseline.bindings(registries: registryValues, uscc: uscc, previous: Milli(units: 4500))
 }
 
 let catalogue: RulePack = {

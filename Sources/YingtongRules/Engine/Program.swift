@@ -29,6 +29,7 @@ struct Program: Sendable {
     let onMissing: OnMissing
     let since: Int?
     let until: Int?
+    let appliesTo: Set<RuleSubject>
 }
 
 /// A cross-record rule: rows are grouped by a key as batches stream by; the check runs over each group's
@@ -153,7 +154,7 @@ struct RuleCompiler {
             explain: explain, blamed: blame, observed: observed,
             message: try message(rule.messageZh, rule, tc, opts), reads: reads,
             bindings: check.bindingsUsed + (when?.bindingsUsed ?? []), onMissing: rule.onMissing,
-            since: rule.since, until: rule.until)
+            since: rule.since, until: rule.until, appliesTo: rule.appliesTo)
     }
 
     static let specialPlaceholders: Set<String> = ["imbalance", "expected", "lhs", "rhs"]

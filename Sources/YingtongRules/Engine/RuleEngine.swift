@@ -193,14 +193,28 @@ public final class RuleEngine: Sendable {
         evaluate(batch, bindings: bindings, groups: &groups, feedGroups: true)
     }
 
-    private func evaluate(_ batch: EnterpriseBatch, bindings: any RuleBindings, groups: inout GroupState, feedGroups: Bool) -> RuleResult {
+    /// Runs the rules that apply to units which sent nothing (`applies_to: unreported`) over a batch of such
+    /// units: identity only, every reported value missing. Group rules never see them.
+    public func evaluateUnreported(_ batch: EnterpriseBatch, bindings: any RuleBindings) -> RuleResult {
+        var g = GroupState(tables: [])
+        return evaluate(batch, bindings: bindings, groups: &g, feedGroups: false, subject: .unreported)
+    }
+
+    /// Whether any rule examines units that sent nothing: if none does, the run need not list them.
+    public var examinesUnreported: Bool { programs.contains { $0.appliesTo.contains(.unreported) } }
+
+    /// Rule ids whose findings feed the 应统尽统 list.
+    public var omissionRules: Set<String> { Set(pack.rules.filter { $0.worklist == "omission" }.map(\.id)) }
+
+    private func evaluate(_ batch: EnterpriseBatch, bindings: any RuleBindings, groups: inout GroupState, feedGroups: Bool,
+                          subject: RuleSubject = .reported) -> RuleResult {
         let ef = Frame(scope: .enterprise, batch: batch, bindings: bindings)
         let pf = ef.projects
         var summary = emptySummary()
         var index: [String: Int] = [:]
         for (i, r) in summary.rules.enumerated() { index[r.rule] = i }
         var violations: [Violation] = []
-        for p in programs {
+        for p in programs where p.appliesTo.contains(subject) {
             let f = p.scope == .enterprise ? ef : pf
             f.unbound = []
             ef.unbound = []

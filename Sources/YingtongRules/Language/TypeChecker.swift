@@ -15,6 +15,7 @@ struct NameEnvironment {
 /// location and, for an unknown name, the closest known one.
 final class TypeChecker {
     let dictionary: FieldDictionary
+    let registries: RegistryCatalog = .standard
     let env: NameEnvironment
     var scope: RowScope
     /// Group rules: key names → position; aggregates found so far become slots.
@@ -25,6 +26,15 @@ final class TypeChecker {
 
     static let aggregateNames: Set<String> = ["sum", "count", "min", "max", "any", "all"]
     static let bindingNames: Set<String> = ["prev", "listed", "lookup"]
+    /// `lookup(registry, rows)`: how many of the registry's rows match the enterprise.
+    public static let registryRowCount = "rows"
+
+    func registry(_ name: String, at loc: SourceLocation) throws -> Registry {
+        guard let r = registries.registry(name) else {
+            throw fail("E-RULE-REGISTRY", loc, "未知的名单 \(name)" + didYouMean(name, among: registries.registries.map(\.name)))
+        }
+        return r
+    }
 
     init(dictionary: FieldDictionary, env: NameEnvironment, scope: RowScope) {
         self.dictionary = dictionary
@@ -200,14 +210,15 @@ final class TypeChecker {
             if scope != .project {
                 throw fail("E-RULE-SCOPE", loc, "\(n)（\(f.name)）是107-1项目字段：请用 sum(projects.\(n)) 等聚合，或将规则设为 scope: project")
             }
-        case .roster?, .macro?:
-            throw fail("E-RULE-SCOPE", loc, "\(n)（\(f.name)）不在企业报表中：请用 lookup(\(f.form == .roster ? "roster" : "macro"), \(n))")
+        case let other?:
+            let via = registries.registries(of: other).first?.name ?? other.rawValue
+            throw fail("E-RULE-SCOPE", loc, "\(n)（\(f.name)）不在企业报表中：请用 lookup(\(via), \(n))")
         }
         return .field(f)
     }
 
     var knownNames: [String] {
-        var names = (dictionary.identity + dictionary.fields).filter { $0.form != .roster && $0.form != .macro }.map(\.code)
+        var names = (dictionary.identity + dictionary.fields).filter { $0.form == nil || $0.form!.isSubmission }.map(\.code)
         names += env.params.keys
         names += env.derived.keys
         names += env.aliases.keys
@@ -281,14 +292,18 @@ final class TypeChecker {
             guard args.count == 1, let r = registryName(args[0]) else {
                 throw fail("E-RULE-ARITY", loc, "listed 需要一个名单名：listed(hte)")
             }
+            _ = try registry(r, at: args[0].location)
             return .listed(r)
         case "lookup":
             guard args.count == 2, let r = registryName(args[0]), let f = registryName(args[1]) else {
                 throw fail("E-RULE-ARITY", loc, "lookup 需要名单名和字段名：lookup(roster, revenue)")
             }
-            if r == "roster", dictionary.field(f)?.form != .roster {
-                let roster = dictionary.fields(of: .roster).map(\.code)
-                throw fail("E-RULE-FIELD", args[1].location, "名录中没有字段 \(f)" + didYouMean(f, among: roster))
+            let reg = try registry(r, at: args[0].location)
+            // `rows` counts the matching rows; any other name must be a numeric field of the registry's source.
+            let numeric = dictionary.fields(of: reg.form).filter { $0.type.isNumeric || $0.type == .flag }.map(\.code)
+            if f != Self.registryRowCount, !numeric.contains(f) {
+                throw fail("E-RULE-FIELD", args[1].location, "名单 \(r)（\(reg.titleZh)）没有数值字段 \(f)"
+                           + didYouMean(f, among: numeric + [Self.registryRowCount]))
             }
             return .lookup(r, f)
         default: break

@@ -38,6 +38,14 @@ public enum OnMissing: String, Sendable {
     case zero
 }
 
+/// Which enterprises a rule examines. `unreported` are the units some other source names (the roster, a
+/// registry, last year's store) that sent no 107-2 this period: they are evaluated as a record with every
+/// reported value missing, so the same rule text covers "r7 = 0" and "sent nothing" (DOMAIN §4: X01, X10…).
+public enum RuleSubject: String, Sendable, Hashable, CaseIterable {
+    case reported
+    case unreported
+}
+
 /// `each_field`: one check per field of a kind, with `it` bound to the field (V005 "every count is integral").
 public struct EachField: Sendable, Hashable {
     public var forms: [Form]
@@ -76,6 +84,10 @@ public struct RuleDefinition: Sendable {
     public var eachField: EachField?
     /// Group rules: the key; the check is over aggregates of each group.
     public var groupBy: [String]?
+    /// Enterprises the rule examines (default: those that reported).
+    public var appliesTo: Set<RuleSubject> = [.reported]
+    /// The work list a finding of this rule feeds (`omission`: the 应统尽统排查清单), if any.
+    public var worklist: String?
     public var file: String
     public var location: SourceLocation
 }
@@ -292,7 +304,7 @@ private struct Loader {
         let loc = node.mark.map { SourceLocation(line: $0.line, column: $0.column) } ?? SourceLocation(line: 1, column: 1)
         let known: Set<String> = ["id", "name_zh", "name_en", "severity", "level", "scope", "when", "check", "fields",
                                   "tolerance", "params", "on_missing", "message_zh", "message_en", "since", "until",
-                                  "ref", "each_field", "group_by", "note"]
+                                  "ref", "each_field", "group_by", "note", "applies_to", "worklist"]
         for (k, _) in m where !known.contains(k.string ?? "") {
             throw err(k, "规则中未知的键 \(k.string ?? "?")" + didYouMean(k.string ?? "", among: Array(known)))
         }
@@ -345,12 +357,32 @@ private struct Loader {
         }
         var ruleParams: [String: Constant] = [:]
         if let p = m["params"] { ruleParams = try params(p, err) }
-        return RuleDefinition(
+        var appliesTo: Set<RuleSubject> = [.reported]
+        if let a = m["applies_to"] {
+            let names = a.sequence?.compactMap(\.scalar?.string) ?? a.string.map { [$0] } ?? []
+            appliesTo = []
+            for n in names {
+                guard let s = RuleSubject(rawValue: n) else {
+                    throw e(a, "applies_to 应为 reported（已报送）和/或 unreported（名录或名单中有而未报送），而不是 \(n)")
+                }
+                appliesTo.insert(s)
+            }
+            if appliesTo.isEmpty { throw e(a, "applies_to 不能为空") }
+        }
+        let worklist = m["worklist"]?.string
+        if let w = worklist, w != "omission" { throw e(m["worklist"], "worklist 目前只有 omission（应统尽统排查清单）") }
+        var rule = RuleDefinition(
             id: id, nameZh: m["name_zh"]?.string, severity: severity, level: level, scope: scope, when: when,
             check: check, fields: fields, tolerance: m["tolerance"]?.string,
             params: ruleParams,
             onMissing: onMissing, messageZh: msg, messageEn: m["message_en"]?.string,
             since: try year("since"), until: try year("until"), ref: m["ref"]?.string, eachField: each,
             groupBy: m["group_by"]?.sequence?.compactMap(\.scalar?.string), file: file, location: loc)
+        rule.appliesTo = appliesTo
+        rule.worklist = worklist
+        if rule.groupBy != nil && appliesTo.contains(.unreported) {
+            throw e(m["applies_to"], "分组规则不能用于未报送单位（applies_to: unreported）")
+        }
+        return rule
     }
 }

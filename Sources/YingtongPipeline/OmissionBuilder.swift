@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+import YingtongModel
+import YingtongStore
+
+/// Builds the 应统尽统排查清单 (DOMAIN §4, FORMATS §6): for every enterprise an omission rule pointed at, the
+/// evidence each source holds and an estimate of the R&D it did not report.
+///
+/// The estimate is the largest gap between what a source implies and what the enterprise reported in the
+/// matching 107-2 field — the tax bureau's deduction base against 研究开发费用合计, a 技术开发 contract bought
+/// against 委托外部研究开发费用, 3% of revenue for a 高企, last cycle's figure — never below zero, with the
+/// arithmetic written beside it. It is a work list for the bureau (四条红线: a bureau never corrects enterprise
+/// data), so nothing here changes a record.
+struct OmissionBuilder {
+    let writer: RunWriter
+    let store: Store
+    let catalog: RegistryCatalog
+    let available: Set<Form>
+    let previous: Store?
+    let previousRun: Int64?
+    let dictionary: FieldDictionary = .standard
+
+    private struct Gap {
+        var basis: String
+        var implied: Milli
+        var compareWith: String
+        var reported: Milli
+        var label: String
+        var gap: Milli { implied - reported }
+    }
+
+    func build(rules: Set<String>, blockSize: Int) throws -> Int {
+        var total = 0
+        let registries = catalog.registries.filter { $0.evidence != nil && available.contains($0.form) }
+        let rosterQuery = available.contains(.roster)
+            ? catalog.registry("roster").map { RegistryQuery(registry: $0, run: writer.runID, store: store) } : nil
+        try writer.forEachOmissionSubjectBlock(rules: rules, size: min(blockSize, 2000)) { subjects in
+            let keys = subjects.map(\.uscc)
+            let periods = Set(subjects.map(\.period))
+            // Enterprises whose own USCC is malformed are matched by exact name, as the rules matched them.
+            var nameOf: [String: String] = [:]
+            for s in subjects where USCC.problem(s.uscc) != nil { if let n = s.name, !n.isEmpty { nameOf[s.uscc] = n } }
+            var found: [String: [String: RegistryMatch]] = [:]
+            var revenue: [String: Milli] = [:]
+            try writer.withDatabase { db in
+                for period in periods {
+                    for r in registries {
+                        let q = RegistryQuery(registry: r, run: writer.runID, store: store)
+                        let numeric = [r.evidence?.amount].compactMap { $0 }
+                        let texts = r.evidence?.show ?? []
+                        var m = try q.matches(db, keys: keys, period: period, numeric: numeric, texts: texts)
+                        if !nameOf.isEmpty {
+                            let byName = try q.matches(db, keys: Array(Set(nameOf.values)), byName: true, period: period,
+                                                       numeric: numeric, texts: texts)
+                            for (u, n) in nameOf where m[u] == nil { m[u] = byName[n] }
+                        }
+                        found[r.name, default: [:]].merge(m) { a, _ in a }
+                    }
+                    if let rosterQuery {
+                        for (u, m) in try rosterQuery.matches(db, keys: keys, period: period, numeric: ["revenue"]) {
+                            revenue[u] = m.sums["revenue"]
+                        }
+                    }
+                }
+            }
+            var previousRD: [String: Milli] = [:]
+            if let previous, let previousRun {
+                previousRD = try previous.read { db in
+                    try StoreBindings.previousValues(db, run: previousRun, field: "rd_exp_total", uscc: keys)
+                }
+            }
+            var entries: [OmissionEntry] = []
+            for s in subjects {
+                entries.append(entry(for: s, registries: registries, found: found, revenue: revenue[s.uscc],
+                                     previous: previousRD[s.uscc]))
+            }
+            try writer.insert(omissions: entries)
+            total += entries.count
+        }
+        return total
+    }
+
+    private func entry(for s: OmissionSubject, registries: [Registry], found: [String: [String: RegistryMatch]],
+                       revenue: Milli?, previous: Milli?) -> OmissionEntry {
+        func reported(_ field: String) -> Milli { s.record?[field]?.milli ?? Milli(raw: 0) }
+        func name(_ field: String) -> String { dictionary.field(field)?.name ?? field }
+        var evidence: [(String, JSONValue)] = []
+        var zh: [String] = []
+        var gaps: [Gap] = []
+        for r in registries {
+            guard let m = found[r.name]?[s.uscc], m.rows > 0, let e = r.evidence else { continue }
+            var fields: [(String, JSONValue)] = [("rows", .int(m.rows))]
+            var parts: [String] = []
+            for t in e.show {
+                let values = m.texts[t] ?? []
+                fields.append((t, .array(values.map { .string($0) })))
+                if !values.isEmpty { parts.append("\(name(t)) \(values.joined(separator: "、"))") }
+            }
+            if let a = e.amount, let compare = e.compareWith, let v = m.sums[a] {
+                fields.append((a, .number(v.description)))
+                parts.append("\(name(a)) \(v) 千元")
+                gaps.append(Gap(basis: r.name, implied: v, compareWith: compare, reported: reported(compare),
+                                label: "\(r.titleZh)\(name(a)) \(v) 千元"))
+            }
+            if let share = e.revenueShare, let compare = e.compareWith, let revenue {
+                var exact = Decimal(revenue.raw) * share, rounded = Decimal()
+                NSDecimalRound(&rounded, &exact, 0, .plain)
+                let implied = Milli(raw: (rounded as NSDecimalNumber).int64Value)
+                fields.append(("implied_min_rd_exp", .number(implied.description)))
+                parts.append("营业收入 \(revenue) 千元的 \(share * 100)% 为 \(implied) 千元")
+                gaps.append(Gap(basis: r.name, implied: implied, compareWith: compare, reported: reported(compare),
+                                label: "\(r.titleZh)：营业收入 \(revenue) 千元 × \(share * 100)% = \(implied) 千元"))
+            }
+            evidence.append((r.name, .object(fields)))
+            zh.append("\(r.titleZh)：" + (parts.isEmpty ? "在列" : parts.joined(separator: "，")))
+        }
+        if let previous {
+            evidence.append(("previous", .object([("rd_exp_total", .number(previous.description))])))
+            zh.append("上年研究开发费用合计 \(previous) 千元")
+            gaps.append(Gap(basis: "previous", implied: previous, compareWith: "rd_exp_total",
+                            reported: reported("rd_exp_total"), label: "上年研究开发费用合计 \(previous) 千元"))
+        }
+        let best = gaps.filter { $0.gap.raw > 0 }.max { a, b in a.gap.raw < b.gap.raw || (a.gap.raw == b.gap.raw && a.basis > b.basis) }
+        let method: String
+        if let best {
+            let sent = s.record == nil ? "未报送，按 0 计" : "已报 \(best.reported) 千元"
+            method = "\(best.label) − \(name(best.compareWith))（\(sent)）= \(best.gap) 千元；取各来源差额中最大者"
+        } else {
+            method = "无可比金额证据，列入排查但不估计金额"
+        }
+        return OmissionEntry(
+            uscc: s.uscc, period: s.period, name: s.name, regionCode: s.regionCode, reported: s.record != nil,
+            rules: s.rules, reportedRDExp: s.record?["rd_exp_total"]?.milli,
+            evidenceJSON: JSONValue.object(evidence).text, evidenceZh: zh.joined(separator: "；"),
+            estimatedMissing: best?.gap ?? Milli(raw: 0), method: method, basis: best?.basis)
+    }
+}

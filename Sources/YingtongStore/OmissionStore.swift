@@ -1,0 +1,137 @@
+import GRDB
+import YingtongModel
+
+/// One entry of the 应统尽统排查清单 (FORMATS §6 `omission`).
+public struct OmissionEntry: Sendable, Hashable {
+    public var uscc: String
+    public var period: Int
+    public var name: String?
+    public var regionCode: String?
+    public var reported: Bool
+    public var rules: [String]
+    public var reportedRDExp: Milli?
+    public var evidenceJSON: String
+    public var evidenceZh: String
+    public var estimatedMissing: Milli
+    public var method: String
+    public var basis: String?
+
+    public init(uscc: String, period: Int, name: String?, regionCode: String?, reported: Bool, rules: [String],
+                reportedRDExp: Milli?, evidenceJSON: String, evidenceZh: String, estimatedMissing: Milli,
+                method: String, basis: String?) {
+        self.uscc = uscc
+        self.period = period
+        self.name = name
+        self.regionCode = regionCode
+        self.reported = reported
+        self.rules = rules
+        self.reportedRDExp = reportedRDExp
+        self.evidenceJSON = evidenceJSON
+        self.evidenceZh = evidenceZh
+        self.estimatedMissing = estimatedMissing
+        self.method = method
+        self.basis = basis
+    }
+}
+
+/// The enterprises some omission rule pointed at, and what the store knows of each.
+public struct OmissionSubject: Sendable {
+    public var uscc: String
+    public var period: Int
+    public var rules: [String]
+    /// The 107-2 record's values (nil: the unit sent nothing).
+    public var record: [String: StoredValue]?
+    public var name: String?
+    public var regionCode: String?
+}
+
+extension RunWriter {
+    /// Calls `body` with blocks of the enterprises that findings of `rules` point at (live findings only), in
+    /// USCC order, with their 107-2 record when they sent one.
+    public func forEachOmissionSubjectBlock(rules: Set<String>, size: Int, _ body: ([OmissionSubject]) throws -> Void) throws {
+        guard !rules.isEmpty else { return }
+        let run = runID
+        let schema = store.schemas[.activity]!
+        let marks = Array(repeating: "?", count: rules.count).joined(separator: ",")
+        var after = ""
+        while true {
+            let block: [OmissionSubject] = try withDatabase { db in
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT uscc, period, group_concat(DISTINCT rule) AS rules FROM violation
+                    WHERE run_id = ? AND superseded = 0 AND uscc > ? AND rule IN (\(marks))
+                    GROUP BY uscc, period ORDER BY uscc, period LIMIT \(size)
+                    """, arguments: StatementArguments([run, after] as [DatabaseValueConvertible] + rules.sorted()))
+                var out: [OmissionSubject] = []
+                for r in rows {
+                    let uscc: String = r["uscc"], period: Int = r["period"]
+                    let ruleText: String = r["rules"]
+                    var subject = OmissionSubject(uscc: uscc, period: period,
+                                                  rules: Set(ruleText.split(separator: ",").map(String.init)).sorted(),
+                                                  record: nil, name: nil, regionCode: nil)
+                    if let rec = try Row.fetchOne(db, sql: "SELECT * FROM record WHERE run_id = ? AND uscc = ? AND period = ?",
+                                                  arguments: [run, uscc, period]) {
+                        subject.record = StoredValue.decode(row: rec, schema: schema)
+                        subject.name = rec["name"]
+                        subject.regionCode = rec["region_code"]
+                    } else if let u = try Row.fetchOne(db, sql: "SELECT name, region_code FROM yt_unreported WHERE uscc = ?",
+                                                       arguments: [uscc]) {
+                        subject.name = u["name"]
+                        subject.regionCode = u["region_code"]
+                    }
+                    out.append(subject)
+                }
+                return out
+            }
+            guard let last = block.last else { return }
+            try body(block)
+            after = last.uscc
+            if block.count < size { return }
+        }
+    }
+
+    public func insert(omissions: [OmissionEntry]) throws {
+        let run = runID
+        try withDatabase { db in
+            let stmt = try db.cachedStatement(sql: """
+                INSERT INTO omission (run_id, uscc, period, name, region_code, reported, rules, reported_rd_exp,
+                                      evidence, evidence_zh, estimated_missing, method, basis)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for o in omissions {
+                try stmt.execute(arguments: [run, o.uscc, o.period, o.name, o.regionCode, o.reported ? 1 : 0,
+                                             o.rules.joined(separator: ","), o.reportedRDExp?.raw, o.evidenceJSON,
+                                             o.evidenceZh, o.estimatedMissing.raw, o.method, o.basis])
+            }
+        }
+    }
+}
+
+extension Store {
+    /// A committed run's 应统尽统 list, largest estimated missing amount first.
+    public func omissions(run: Int64) throws -> [OmissionEntry] {
+        try read { db in try OmissionEntry.fetch(db, run: run) }
+    }
+}
+
+extension RunWriter {
+    /// This (uncommitted) run's 应统尽统 list, largest estimated missing amount first.
+    public func omissions() throws -> [OmissionEntry] {
+        let run = runID
+        return try withDatabase { db in try OmissionEntry.fetch(db, run: run) }
+    }
+}
+
+extension OmissionEntry {
+    static func fetch(_ db: Database, run: Int64) throws -> [OmissionEntry] {
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM omission WHERE run_id = ? ORDER BY estimated_missing DESC, uscc
+                """, arguments: [run]).map { r in
+                OmissionEntry(uscc: r["uscc"], period: r["period"], name: r["name"], regionCode: r["region_code"],
+                              reported: (r["reported"] as Int) == 1,
+                              rules: (r["rules"] as String).split(separator: ",").map(String.init),
+                              reportedRDExp: (r["reported_rd_exp"] as Int64?).map { Milli(raw: $0) },
+                              evidenceJSON: r["evidence"], evidenceZh: r["evidence_zh"],
+                              estimatedMissing: Milli(raw: r["estimated_missing"]), method: r["method"], basis: r["basis"])
+            }
+    }
+}

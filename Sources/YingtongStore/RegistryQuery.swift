@@ -1,0 +1,125 @@
+import GRDB
+import YingtongModel
+
+/// What one registry holds for one enterprise: the sum of each numeric field over the matching rows (a flag
+/// reads 1 for 是), how many rows matched, and the texts of the columns the omission list quotes.
+public struct RegistryMatch: Sendable, Hashable {
+    public var rows: Int = 0
+    public var sums: [String: Milli] = [:]
+    public var texts: [String: [String]] = [:]
+}
+
+/// SQL over a run's registry tables (`registry.*`, the roster, 火炬 data), keyed by USCC or, as a fallback for
+/// reports whose USCC fails its check digit, by exact name. A registry's period rule and value filters
+/// (`Reference/registries.yaml`) become its WHERE clause, so rows of other years or other contract types never
+/// match.
+public struct RegistryQuery: Sendable {
+    public let registry: Registry
+    public let schema: FormSchemaInfo
+    let run: Int64
+
+    public init(registry: Registry, run: Int64, store: Store) {
+        self.registry = registry
+        self.schema = FormSchemaInfo(store.schemas[registry.form]!)
+        self.run = run
+    }
+
+    /// `WHERE` conditions beyond the run: the registry's period rule and value filters.
+    func conditions(period: Int) -> (sql: String, arguments: [DatabaseValueConvertible]) {
+        var sql = ""
+        var args: [DatabaseValueConvertible] = []
+        switch registry.period {
+        case .any: break
+        case .same:
+            sql += " AND period = ?"
+            args.append(period)
+        case .yearOf(let column):
+            sql += " AND CAST(substr(\(quoted(column)), 1, 4) AS INTEGER) = ?"
+            args.append(period)
+        case .validFor(let column, let years):
+            sql += " AND CAST(substr(\(quoted(column)), 1, 4) AS INTEGER) BETWEEN ? AND ?"
+            args += [period - years + 1, period]
+        }
+        for (column, values) in registry.filter.sorted(by: { $0.key < $1.key }) {
+            sql += " AND \(quoted(column)) IN (\(Array(repeating: "?", count: values.count).joined(separator: ",")))"
+            args += values as [DatabaseValueConvertible]
+        }
+        return (sql, args)
+    }
+
+    /// Matches for `keys` (USCCs, or names when `byName`), in one query per 900 keys.
+    public func matches(_ db: Database, keys: [String], byName: Bool = false, period: Int, numeric: [String],
+                        texts: [String] = []) throws -> [String: RegistryMatch] {
+        var out: [String: RegistryMatch] = [:]
+        let keyColumn = quoted(byName ? registry.nameField : registry.key)
+        let (cond, condArgs) = conditions(period: period)
+        let numericColumns = numeric.filter { schema.storage[$0] != nil }
+        var select = ["\(keyColumn)", "COUNT(*)"]
+        for f in numericColumns {
+            if schema.storage[f] == .text {
+                // A flag (是/否) reads 1 or 0; the largest over the rows.
+                select.append("MAX(CASE \(quoted(f)) WHEN '是' THEN 1 WHEN '否' THEN 0 END)")
+            } else {
+                select.append("SUM(\(quoted(f)))")
+            }
+        }
+        for t in texts { select.append("group_concat(\(quoted(t)), char(31))") }
+        var start = 0
+        while start < keys.count {
+            let chunk = Array(keys[start..<min(keys.count, start + 900)])
+            start += chunk.count
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let sql = """
+                SELECT \(select.joined(separator: ", ")) FROM \(schema.table)
+                WHERE run_id = ? AND \(keyColumn) IN (\(marks))\(cond) GROUP BY \(keyColumn)
+                """
+            let args: [DatabaseValueConvertible] = [run] + (chunk as [DatabaseValueConvertible]) + condArgs
+            for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)) {
+                var m = RegistryMatch()
+                m.rows = row[1]
+                for (i, f) in numericColumns.enumerated() {
+                    let v: DatabaseValue = row[2 + i]
+                    if v.isNull { continue }
+                    let storage = schema.storage[f] == .text ? FieldStorage.count : schema.storage[f]!
+                    if let milli = StoredValue.milli(v, storage: storage) { m.sums[f] = milli }
+                }
+                for (i, t) in texts.enumerated() {
+                    let s: String? = row[2 + numericColumns.count + i]
+                    m.texts[t] = s.map { $0.split(separator: "\u{1F}").map(String.init) } ?? []
+                }
+                out[row[0]] = m
+            }
+        }
+        return out
+    }
+
+    /// The units this registry names for the period, with their name, region and the first row's location:
+    /// (uscc, name, region_code, source_index, line). Rows without a USCC name no one.
+    public func unitsSQL(period: Int, localRegions: [String]) -> (sql: String, arguments: [DatabaseValueConvertible]) {
+        let (cond, condArgs) = conditions(period: period)
+        var sql = """
+            SELECT \(quoted(registry.key)) AS uscc, \(quoted(registry.nameField)) AS name, region_code, source_index, line
+            FROM \(schema.table) WHERE run_id = ? AND IFNULL(\(quoted(registry.key)), '') <> ''\(cond)
+            """
+        var args: [DatabaseValueConvertible] = [run] + condArgs
+        if !localRegions.isEmpty {
+            // A row that gives a region must be this county's; a row without one is taken as local.
+            sql += " AND (region_code IS NULL OR " + localRegions.map { _ in "region_code LIKE ? || '%'" }.joined(separator: " OR ") + ")"
+            args += localRegions as [DatabaseValueConvertible]
+        }
+        return (sql, args)
+    }
+}
+
+/// The parts of a form table's shape other modules need: its name and each field's storage.
+public struct FormSchemaInfo: Sendable {
+    public let table: String
+    public let storage: [String: FieldStorage]
+
+    init(_ s: FormSchema) {
+        table = s.table
+        var m: [String: FieldStorage] = [:]
+        for c in s.fields { if let st = c.storage { m[c.name] = st } }
+        storage = m
+    }
+}
