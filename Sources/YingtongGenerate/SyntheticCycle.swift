@@ -49,6 +49,10 @@ public struct SyntheticCycle: Sendable {
     public let format: Format
     public let region: String
 
+    /// Whether to write the 应统尽统 registries too (`名单/`: tax deduction and technology contracts for about 30%
+    /// of the enterprises each, the 高企 list for about 10%), sized like a real province's.
+    public var registries = false
+
     public init(enterprises: Int, seed: UInt64, period: Int, format: Format = .csv, region: String = "330727") {
         self.enterprises = enterprises
         self.seed = seed
@@ -61,6 +65,15 @@ public struct SyntheticCycle: Sendable {
     public static let projectFile = "107-1_研发项目.csv"
     public static let rosterFile = "名录.csv"
     public static let macroFile = "宏观.csv"
+    public static let taxFile = "名单/加计扣除.csv"
+    public static let contractFile = "名单/技术合同登记.csv"
+    public static let hteFile = "名单/高新技术企业名单.csv"
+    static let registrySources = """
+          - {role: registry.tax_deduction, path: "{period}/\(taxFile)"}
+          - {role: registry.tech_contract, path: "{period}/\(contractFile)"}
+          - {role: registry.hte, path: "{period}/\(hteFile)"}
+
+        """
 
     @discardableResult
     public func write(to directory: URL) throws -> Summary {
@@ -94,7 +107,7 @@ public struct SyntheticCycle: Sendable {
           - {role: enterprise_rd, form: "107-1", path: "{period}/107-1_*.csv", encoding: auto}
           - {role: roster, path: "{period}/\(Self.rosterFile)"}
           - {role: macro, path: "{period}/\(Self.macroFile)"}
-        indicators: {rd_expenditure: internal, rd_active: cost_positive}
+        \(registries ? Self.registrySources : "")indicators: {rd_expenditure: internal, rd_active: cost_positive}
         targets: {rd_intensity: 2.5, ind_rd_active_share: 60}
 
         """
@@ -223,6 +236,21 @@ struct Generator {
         let a = try ChunkedFileWriter(url: dir.appendingPathComponent(SyntheticCycle.activityFile), encoding: .gb18030)
         let p = try ChunkedFileWriter(url: dir.appendingPathComponent(SyntheticCycle.projectFile), encoding: .gb18030)
         let r = try ChunkedFileWriter(url: dir.appendingPathComponent(SyntheticCycle.rosterFile), encoding: .utf8BOM)
+        // Registries come from their own random stream, so the forms are the same with or without them.
+        var reg = Xoshiro256StarStar(seed: cycle.seed ^ 0x5EED_0F_4E61_5354)
+        var tax: ChunkedFileWriter?, contracts: ChunkedFileWriter?, hte: ChunkedFileWriter?
+        if cycle.registries {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("名单"), withIntermediateDirectories: true)
+            tax = try ChunkedFileWriter(url: dir.appendingPathComponent(SyntheticCycle.taxFile), encoding: .utf8BOM)
+            tax!.bytes.text("纳税人识别号,纳税人名称,年度,研发费用加计扣除基数（元）"); tax!.bytes.crlf()
+            contracts = try ChunkedFileWriter(url: dir.appendingPathComponent(SyntheticCycle.contractFile), encoding: .gb18030)
+            contracts!.bytes.text("合同登记编号,卖方统一社会信用代码,卖方名称,买方统一社会信用代码,买方名称,合同类型,合同成交额（万元）,技术交易额（万元）,登记日期,行政区划代码")
+            contracts!.bytes.crlf()
+            hte = try ChunkedFileWriter(url: dir.appendingPathComponent(SyntheticCycle.hteFile), encoding: .gb18030)
+            hte!.bytes.text("统一社会信用代码,企业名称,证书编号,发证日期"); hte!.bytes.crlf()
+        }
+        var lastCode: [UInt8] = [], lastName: [UInt8] = []
+        let contractTypes = ["技术开发", "技术转让", "技术许可", "技术咨询", "技术服务"]
 
         let columns = Layout.columns107_2
         a.bytes.text("企业研究开发活动及相关情况（\(cycle.period)年）")
@@ -321,6 +349,36 @@ struct Generator {
                 try p.flushIfFull()
             }
 
+            if let tax, let contracts, let hte {
+                // About 30% claim the super-deduction (a base near their row 7, in 元; some well above it),
+                // about 30% register a contract (buyer: the previous enterprise), about 10% are 高企.
+                if reg.below(10) < 3 {
+                    let base = max(v[ix.rd_exp_total], 100_000) * Int64(80 + reg.below(60)) / 100
+                    tax.bytes += code; tax.bytes.comma(); tax.bytes += nm; tax.bytes.comma(); tax.bytes += periodBytes
+                    tax.bytes.comma(); tax.bytes.int(base); tax.bytes.crlf()
+                    try tax.flushIfFull()
+                }
+                if reg.below(10) < 3, !lastCode.isEmpty {
+                    let wan = Int64(5 + reg.below(300))
+                    contracts.bytes += periodBytes; contracts.bytes.text(String(format: "%010d", i))
+                    contracts.bytes.comma(); contracts.bytes += code; contracts.bytes.comma(); contracts.bytes += nm
+                    contracts.bytes.comma(); contracts.bytes += lastCode; contracts.bytes.comma(); contracts.bytes += lastName
+                    contracts.bytes.comma(); contracts.bytes.text(contractTypes[reg.below(contractTypes.count)])
+                    contracts.bytes.comma(); contracts.bytes.int(wan); contracts.bytes.comma(); contracts.bytes.int(wan * 9 / 10)
+                    contracts.bytes.comma(); contracts.bytes += periodBytes; contracts.bytes.text("-0\(1 + reg.below(9))-15")
+                    contracts.bytes.comma(); contracts.bytes += regionBytes; contracts.bytes.crlf()
+                    try contracts.flushIfFull()
+                }
+                if reg.below(10) == 0 {
+                    hte.bytes += code; hte.bytes.comma(); hte.bytes += nm; hte.bytes.comma(); hte.bytes.text("GR")
+                    hte.bytes += periodBytes; hte.bytes.text(String(format: "%08d", i)); hte.bytes.comma()
+                    hte.bytes.int(Int64(cycle.period - reg.below(3))); hte.bytes.text("-12-01"); hte.bytes.crlf()
+                    try hte.flushIfFull()
+                }
+                lastCode = code
+                lastName = nm
+            }
+
             // roster row, and now and then a unit that never reports or is not industrial
             writeRoster(r, uscc: code, name: nm, industry: ind, above: aboveScale, revenue: revenue, output: output,
                         employees: employees)
@@ -351,6 +409,9 @@ struct Generator {
         a.bytes.text("填报说明：1.本表金额单位除标明者外为千元；2.“其中”项不得大于合计；3.本文件为合成测试数据（种子\(cycle.seed)）。")
         a.bytes.crlf()
         try a.close(); try p.close(); try r.close()
+        for (w, file) in [(tax, SyntheticCycle.taxFile), (contracts, SyntheticCycle.contractFile), (hte, SyntheticCycle.hteFile)] {
+            if let w { try w.close(); s.fileBytes[file] = w.bytesWritten }
+        }
         s.enterprises = cycle.enterprises
         s.fileBytes[SyntheticCycle.activityFile] = a.bytesWritten
         s.fileBytes[SyntheticCycle.projectFile] = p.bytesWritten

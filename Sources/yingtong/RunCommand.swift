@@ -54,6 +54,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "格式：csv（与 fixtures 相同的一套 CSV 和 pipeline.yaml）或 xml（统计局导出的 GB18030 XML）")
     var format: String = "csv"
 
+    @Flag(help: "同时生成应统尽统名单（加计扣除、技术合同各约占企业数30%，高企约10%）")
+    var registries = false
+
     func run() throws {
         let start = Date()
         if format == "xml" {
@@ -71,8 +74,9 @@ struct GenerateCommand: ParsableCommand {
         guard format == "csv" else { fail(YingtongError("E-CLI-FORMAT", "--format 应为 csv 或 xml")) }
         let summary: SyntheticCycle.Summary
         do {
-            summary = try SyntheticCycle(enterprises: enterprises, seed: seed, period: period, format: .csv)
-                .write(to: URL(fileURLWithPath: out, isDirectory: true))
+            var cycle = SyntheticCycle(enterprises: enterprises, seed: seed, period: period, format: .csv)
+            cycle.registries = registries
+            summary = try cycle.write(to: URL(fileURLWithPath: out, isDirectory: true))
         } catch {
             fail(error)
         }
