@@ -41,6 +41,11 @@ public struct PipelineDefinition: Sendable {
     public var indicatorSettings: [String: String]
     public var targets: [String: Decimal]
     public var batchSize: Int
+    /// When the bureau's export and an enterprise's own submission carry the same (uscc, period): which role's
+    /// record the store keeps (`bureau_rd` by default, DOMAIN §0.1), and the tolerance (in a field's canonical
+    /// unit: 千元 for money) beyond which a field that differs is reported (RC01).
+    public var reconcileAuthority: String = "bureau_rd"
+    public var reconcileTolerance: Decimal = 1
     /// The folder of the pipeline file: relative paths resolve against it.
     public var baseDirectory: URL
     public var filePath: String
@@ -67,7 +72,8 @@ public struct PipelineDefinition: Sendable {
         }
         func fail(_ why: String) -> YingtongError { YingtongError("E-PIPELINE-FIELD", "流水线文件 \(path)：\(why)") }
         let known: Set<String> = ["pipeline", "name_zh", "region", "region_aliases", "period", "store", "previous",
-                                  "outputs", "sources", "rules", "indicators", "targets", "batch_size", "reference"]
+                                  "outputs", "sources", "rules", "indicators", "targets", "batch_size", "reference",
+                                  "reconcile"]
         for key in root.keys where !known.contains(key) {
             throw fail("未知的键 \(key)（可用：\(known.sorted().joined(separator: "、"))）")
         }
@@ -117,6 +123,21 @@ public struct PipelineDefinition: Sendable {
         }
         var indicatorSettings: [String: String] = [:]
         for (k, v) in (root["indicators"] as? [String: Any]) ?? [:] { indicatorSettings[k] = "\(v)" }
+        var authority = "bureau_rd", tolerance: Decimal = 1
+        if let r = root["reconcile"] {
+            guard let m = r as? [String: Any] else { throw fail("reconcile 应为映射：{authority: bureau, tolerance: 1}") }
+            switch (m["authority"] as? String) ?? "bureau" {
+            case "bureau", "bureau_rd": authority = "bureau_rd"
+            case "enterprise", "enterprise_rd": authority = "enterprise_rd"
+            case let other: throw fail("reconcile.authority “\(other)” 无效（bureau 或 enterprise）")
+            }
+            if let t = m["tolerance"] {
+                guard let d = Decimal(string: "\(t)", locale: Locale(identifier: "en_US_POSIX")), d >= 0 else {
+                    throw fail("reconcile.tolerance 应为非负数（千元）")
+                }
+                tolerance = d
+            }
+        }
         let outputs = (root["outputs"] as? [String: Any]) ?? [:]
         let base = url.deletingLastPathComponent()
         let subst = { (s: String) in s.replacingOccurrences(of: "{period}", with: String(period)) }
@@ -128,7 +149,8 @@ public struct PipelineDefinition: Sendable {
             sources: sources.map { var s = $0; s.path = subst(s.path); return s },
             rulePacks: ((root["rules"] as? [Any]) ?? []).map { "\($0)" },
             indicatorSettings: indicatorSettings, targets: targets,
-            batchSize: (root["batch_size"] as? Int) ?? 4096, baseDirectory: base, filePath: path)
+            batchSize: (root["batch_size"] as? Int) ?? 4096, reconcileAuthority: authority,
+            reconcileTolerance: tolerance, baseDirectory: base, filePath: path)
     }
 
     /// A path of the pipeline resolved against the pipeline file's folder.

@@ -112,8 +112,18 @@ public struct PipelineRunner {
             mark = Date()
         }
         stage("读取、标准化、入库")
-        let resubmissions = try writer.resolveResubmissions()
+        let bureauSources = inputs.filter { $0.source.role == "bureau_rd" }.map(\.index)
+        let enterpriseSources = inputs.filter { $0.source.role == "enterprise_rd" }.map(\.index)
+        let authoritative = d.reconcileAuthority == "bureau_rd" ? bureauSources : enterpriseSources
+        let resubmissions = try writer.resolveResubmissions(
+            authoritative: bureauSources.isEmpty || enterpriseSources.isEmpty ? [] : authoritative)
         stage("重复报送处理")
+        let disagreements = try Reconcile.findings(writer: writer, bureau: bureauSources, enterprise: enterpriseSources,
+                                                   authority: d.reconcileAuthority, tolerance: d.reconcileTolerance)
+        if !disagreements.isEmpty {
+            try writer.insert(violations: disagreements)
+            stage("局企数据核对")
+        }
         var ruleSummary: RuleSummary?
         func merge(_ r: RuleSummary) { if ruleSummary == nil { ruleSummary = r } else { ruleSummary!.merge(r) } }
         var ruleViolations = 0
@@ -224,7 +234,8 @@ public struct PipelineRunner {
             "projects_loaded": statuses.projects.values.reduce(0, +),
             "projects_rejected": statuses.projects[.rejected, default: 0],
             "quarantine_entries": loader.quarantineCount,
-            "violations": loader.violationCount + ruleViolations,
+            "violations": loader.violationCount + ruleViolations + disagreements.count,
+            "bureau_enterprise_disagreements": disagreements.count,
             "resubmitted_records": resubmissions.records,
             "resubmitted_projects": resubmissions.projects,
             "unreported_units_examined": unreportedUnits,

@@ -16,11 +16,15 @@ extension RunWriter {
     ///   or no time cannot be told apart and are kept together.)
     /// - Violations found on a loser (matched by uscc, period, source file and line; for projects also by
     ///   project name) get `superseded = 1`, so they no longer decide statuses or counts but stay for audit.
+    /// - `authoritative`: source indexes whose submissions win over all others whatever their time (the
+    ///   statistics bureau's export, when the pipeline says the bureau is authoritative); among them, and among
+    ///   the others, the rules above decide.
     @discardableResult
-    public func resolveResubmissions() throws -> ResubmissionCounts {
+    public func resolveResubmissions(authoritative: [Int32] = []) throws -> ResubmissionCounts {
         try finishLoading()
         let run = runID
         let rec = store.schemas[.activity]!, proj = store.schemas[.projects]!
+        let first = authoritative.isEmpty ? "0" : "(source_index IN (\(authoritative.map(String.init).joined(separator: ","))))"
         return try withDatabase { db in
             try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS yt_loser (rid INTEGER PRIMARY KEY)")
 
@@ -31,7 +35,8 @@ extension RunWriter {
                 SELECT rid FROM (
                   SELECT r.id AS rid,
                          ROW_NUMBER() OVER (PARTITION BY r.uscc, r.period
-                                            ORDER BY r.submitted_key DESC, r.sequence DESC) AS rn
+                                            ORDER BY \(first.replacingOccurrences(of: "source_index", with: "r.source_index")) DESC,
+                                                     r.submitted_key DESC, r.sequence DESC) AS rn
                   FROM record r
                   JOIN (SELECT uscc, period FROM record WHERE run_id = ?1
                         GROUP BY uscc, period HAVING COUNT(*) > 1) d
@@ -61,7 +66,8 @@ extension RunWriter {
                   SELECT uscc, period, source_index, submitted_key FROM (
                     SELECT q.uscc, q.period, q.source_index, q.submitted_key,
                            ROW_NUMBER() OVER (PARTITION BY q.uscc, q.period
-                                              ORDER BY q.submitted_key DESC, MAX(q.sequence) DESC) AS rn
+                                              ORDER BY \(first.replacingOccurrences(of: "source_index", with: "q.source_index")) DESC,
+                                                       q.submitted_key DESC, MAX(q.sequence) DESC) AS rn
                     FROM project q
                     -- Only enterprises with more than one submission group need ranking; finding them walks
                     -- the covering project_key index in order, without sorting the whole table.
