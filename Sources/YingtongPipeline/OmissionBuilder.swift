@@ -34,7 +34,8 @@ struct OmissionBuilder {
         let registries = catalog.registries.filter { $0.evidence != nil && available.contains($0.form) }
         let rosterQuery = available.contains(.roster)
             ? catalog.registry("roster").map { RegistryQuery(registry: $0, run: writer.runID, store: store) } : nil
-        try writer.forEachOmissionSubjectBlock(rules: rules, size: min(blockSize, 2000)) { subjects in
+        let compared = Set(["rd_exp_total"] + registries.compactMap { $0.evidence?.compareWith })
+        try writer.forEachOmissionSubjectBlock(rules: rules, fields: compared.sorted(), size: min(blockSize, 2000)) { subjects in
             let keys = subjects.map(\.uscc)
             let periods = Set(subjects.map(\.period))
             // Enterprises whose own USCC is malformed are matched by exact name, as the rules matched them.
