@@ -23,7 +23,10 @@ enum SourceReaders {
         if file.role == "explanations" { return ExplanationCSVReader(source: file, period: period ?? 0) }
         switch kind(path: file.path, declared: declared) {
         case .csv: return CSVReader(source: file, period: period)
-        case .xml: return YingtongXMLReader(source: file)
+        case .xml:
+            // A registry's rows (技术合同, 高企…) have their own simple shape; the forms have the enterprise schema.
+            if let form = file.form, !form.isSubmission, form != .macro { return RegistryXMLReader(source: file) }
+            return YingtongXMLReader(source: file)
         case .sdmx: return SDMXReader(source: file)
         }
     }
