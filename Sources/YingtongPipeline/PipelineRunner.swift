@@ -152,6 +152,7 @@ public struct PipelineRunner {
                 }
             }
             func record(_ result: RuleResult) throws {
+                if let failure = bindings.failure { throw failure }
                 let violations = markNameMatches(result.violations)
                 if !violations.isEmpty { try writer.insert(violations: violations) }
                 ruleViolations += violations.count

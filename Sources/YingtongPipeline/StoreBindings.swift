@@ -30,6 +30,9 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
     private let available: Set<Form>
     /// USCCs of the current block matched to some registry by name (their own USCC is malformed).
     private(set) var matchedByName: Set<String> = []
+    /// A store error met while binding: the protocol cannot throw, so the runner checks this after each block —
+    /// an unreadable store must stop the run, never turn rules into "not applicable".
+    private(set) var failure: Error?
 
     init(writer: RunWriter, store: Store, previous: Store?, previousRun: Int64?, available: Set<Form>,
          catalog: RegistryCatalog = .standard, dictionary: FieldDictionary = .standard) {
@@ -65,9 +68,14 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
     func previous(_ field: String, uscc: [String], period: [Int]) -> [Milli?]? {
         guard let previous, let previousRun, activityFields.contains(field) else { return nil }
         if previousCache[field] == nil {
-            previousCache[field] = (try? previous.read { db in
-                try Self.previousValues(db, run: previousRun, field: field, uscc: Array(Set(blockUSCCs)))
-            }) ?? [:]
+            do {
+                previousCache[field] = try previous.read { db in
+                    try Self.previousValues(db, run: previousRun, field: field, uscc: Array(Set(blockUSCCs)))
+                }
+            } catch {
+                failure = failure ?? error
+                return nil
+            }
         }
         let t = previousCache[field]!
         return uscc.map { t[$0] }
@@ -77,11 +85,7 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
     static func previousValues(_ db: Database, run: Int64, field: String, uscc: [String]) throws -> [String: Milli] {
         let storage = FieldStorage(FieldDictionary.standard.field(field)?.type ?? .quantity)
         var out: [String: Milli] = [:]
-        var start = 0
-        while start < uscc.count {
-            let chunk = Array(uscc[start..<min(uscc.count, start + 900)])
-            start += chunk.count
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+        try KeyChunks.forEach(uscc) { chunk, marks in
             let rows = try Row.fetchAll(db, sql: "SELECT uscc, \"\(field)\" FROM record WHERE run_id = ? AND uscc IN (\(marks))",
                                         arguments: StatementArguments([run] + chunk))
             for row in rows {
@@ -119,6 +123,7 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
                 }
             }
         } catch {
+            failure = failure ?? error
             return nil
         }
         registryCache[name] = out

@@ -74,11 +74,7 @@ extension RunWriter {
                 // a statement per enterprise cost more to prepare (a 150-column SELECT *) than to run.
                 let keys = Array(Set(out.map(\.uscc)))
                 var records: [String: Row] = [:], unreported: [String: Row] = [:]
-                var start = 0
-                while start < keys.count {
-                    let chunk = Array(keys[start..<min(keys.count, start + 900)])
-                    start += chunk.count
-                    let m = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                try KeyChunks.forEach(keys) { chunk, m in
                     for r in try Row.fetchAll(db, sql: "SELECT \(columns) FROM record WHERE run_id = ? AND uscc IN (\(m))",
                                               arguments: StatementArguments([run] as [DatabaseValueConvertible] + chunk)) {
                         records["\(r[0] as String)|\(r[1] as Int)"] = r

@@ -64,11 +64,7 @@ public struct RegistryQuery: Sendable {
             }
         }
         for t in texts { select.append("group_concat(\(quoted(t)), char(31))") }
-        var start = 0
-        while start < keys.count {
-            let chunk = Array(keys[start..<min(keys.count, start + 900)])
-            start += chunk.count
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+        try KeyChunks.forEach(keys) { chunk, marks in
             let sql = """
                 SELECT \(select.joined(separator: ", ")) FROM \(schema.table)
                 WHERE run_id = ? AND \(keyColumn) IN (\(marks))\(cond) GROUP BY \(keyColumn)
