@@ -135,6 +135,10 @@ struct RulesCommand: ParsableCommand {
             if let w = r.when { print("条件 when：\(w.text)") }
             print("检查 check：\(r.check.text)")
             if !r.fields.isEmpty { print("涉及字段：\(r.fields.joined(separator: "、"))") }
+            if r.appliesTo.contains(.unreported) {
+                print("检查对象：" + (r.appliesTo.contains(.reported) ? "已报送单位，以及名录或名单中有而本期未报送的单位" : "名录或名单中有而本期未报送的单位"))
+            }
+            if r.worklist == "omission" { print("结果进入：应统尽统排查清单") }
             if let t = r.tolerance { print("容差：\(t)") }
             if let s = r.since { print("起始年度：\(s)") }
             if let u = r.until { print("截止年度：\(u)") }
