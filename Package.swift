@@ -14,6 +14,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // XLSX is a zip of XML parts; the zip container is not the product's logic (issue 6).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        // The PostgreSQL warehouse (issue 6); linked only by YingtongWarehouse and the command-line tool.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // SHA-256 of every input comes from the system's OpenSSL: the same audited code, without compiling a
@@ -49,12 +53,26 @@ let package = Package(
             name: "YingtongIndicators",
             dependencies: ["YingtongModel", "YingtongStore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Exports of the store for other tools (FORMATS §6): CSV, XLSX, JSON Lines, SDMX-ML.
+        .target(
+            name: "YingtongExport",
+            dependencies: ["YingtongModel", "YingtongStore", "YingtongIndicators",
+                           .product(name: "GRDB", package: "GRDB.swift"), "ZIPFoundation"]
+        ),
+        // The PostgreSQL warehouse: the store's schema loaded through postgres-nio. Its own module so that only
+        // what needs it (the command-line tool) links SwiftNIO.
+        .target(
+            name: "YingtongWarehouse",
+            dependencies: ["YingtongModel", "YingtongStore", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .target(name: "YingtongReport", dependencies: ["YingtongModel", "YingtongStore", "YingtongIndicators"]),
         .target(
             name: "YingtongPipeline",
             dependencies: [
                 "YingtongModel", "YingtongIngest", "YingtongNormalize", "YingtongRules", "YingtongStore",
-                "YingtongIndicators", "YingtongReport", "YingtongXML",
+                "YingtongIndicators", "YingtongReport", "YingtongXML", "YingtongExport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -68,6 +86,9 @@ let package = Package(
                 "YingtongGenerate",
                 "YingtongRules",
                 "YingtongXML",
+                "YingtongExport",
+                "YingtongWarehouse",
+                "YingtongStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -104,6 +125,16 @@ let package = Package(
             name: "YingtongEndToEndTests",
             dependencies: ["YingtongPipeline", "YingtongStore", "YingtongIndicators", "YingtongModel", "yingtong",
                            .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "YingtongExportTests",
+            dependencies: ["YingtongExport", "YingtongStore", "YingtongModel", "YingtongIndicators", "ZIPFoundation",
+                           .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "YingtongWarehouseTests",
+            dependencies: ["YingtongWarehouse", "YingtongStore", "YingtongModel", "YingtongIndicators",
+                           .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
     ],
     swiftLanguageModes: [.v6]

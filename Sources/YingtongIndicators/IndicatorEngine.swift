@@ -33,6 +33,10 @@ public struct IndicatorSettings: Sendable, Hashable {
     /// The macro indicator codes of GDP and employed persons (FORMATS §4), in case a pipeline maps others.
     public var gdpIndicator: String
     public var employedIndicator: String
+    /// The counties of a multi-region (city) run; empty for a county run. See ``RegionScope``.
+    public var regions: [String] = []
+    /// Weights of the three ranks in 研发三项综合排名 (DOMAIN §2.1): indicator code → weight.
+    public var compositeWeights: [String: Decimal] = CompositeRanking.defaultWeights
 
     public init(rdExpenditure: RDExpenditure = .internal, rdActive: RDActive = .costPositive,
                 targets: [String: Decimal] = [:], gdpIndicator: String = "GDP", employedIndicator: String = "EMPLOYED") {
@@ -112,6 +116,9 @@ public struct IndicatorEngine: Sendable {
         // the same file, read through another connection.
         let prev = try previous?.values(regionCode: info.regionCode, period: info.period - 1,
                                         preferringPipeline: info.pipeline) ?? [:]
+        if !settings.regions.isEmpty {
+            return try computeRegions(writer, previous: previous)
+        }
         return try writer.withDatabase { db in
             try compute(db: db, run: writer.runID, regionCode: info.regionCode, period: info.period, previous: prev)
         }
@@ -120,8 +127,16 @@ public struct IndicatorEngine: Sendable {
     /// Computes the indicators of run `run` on an open database (inside or outside a run transaction).
     public func compute(db: Database, run: Int64, regionCode: String, period: Int,
                         previous: [String: Decimal?]) throws -> [IndicatorRow] {
+        try compute(db: db, run: run, scope: .whole(regionCode), period: period, previous: previous)
+    }
+
+    /// Computes the indicators of one region of run `run`: the whole run (a county run) or the rows of a county or
+    /// a city prefix (``RegionScope``).
+    public func compute(db: Database, run: Int64, scope: RegionScope, period: Int,
+                        previous: [String: Decimal?]) throws -> [IndicatorRow] {
         registerFunctions(db)
-        let q = Queries(db: db, run: run, period: period)
+        let regionCode = scope.code
+        let q = Queries(db: db, run: run, period: period, pattern: scope.pattern)
         var out: [Computed] = []
 
         // ── R&D expenditure (亿元) ──
@@ -135,7 +150,7 @@ public struct IndicatorEngine: Sendable {
         out.append(Computed(.rdExpCostTotal, value: costTotal.map { yuanToYi($0) }, note: costTotal == nil ? noRecords : nil))
 
         // ── R&D intensity (%) = chosen expenditure (千元) ÷ GDP (千元) × 100 ──
-        let gdp = try q.macro(settings.gdpIndicator, region: regionCode, type: .money, units: dictionary.units)
+        let gdp = try q.macro(settings.gdpIndicator, regions: scope.macroRegions, type: .money, units: dictionary.units)
         let chosen = settings.rdExpenditure == .internal ? internalF2 : costTotal
         let basis = settings.rdExpenditure == .internal ? "口径：内部支出（F2）" : "口径：研究开发费用合计（第7行）"
         switch (chosen, gdp) {
@@ -157,20 +172,21 @@ public struct IndicatorEngine: Sendable {
             SELECT SUM(CAST(ROUND(p.person_months * 1000) AS INTEGER)) FROM project p
             WHERE p.run_id = ?1 AND p.period = ?2 AND p.status <> 'rejected' AND p.person_months IS NOT NULL
               AND EXISTS (SELECT 1 FROM record r WHERE r.run_id = p.run_id AND r.uscc = p.uscc
-                          AND r.period = p.period AND r.status <> 'rejected')
-            """, arguments: [run, period])
+                          AND r.period = p.period AND r.status <> 'rejected' AND \(Queries.inScope("r")))
+            """, arguments: [run, period, scope.pattern])
         let directFTE = try Int64.fetchOne(db, sql: """
             SELECT SUM(CAST(ROUND(r.rd_fte * 1000) AS INTEGER)) FROM record r
             WHERE r.run_id = ?1 AND r.period = ?2 AND r.status <> 'rejected' AND r.rd_fte IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM project p WHERE p.run_id = r.run_id AND p.uscc = r.uscc AND p.period = r.period)
-            """, arguments: [run, period])
+              AND \(Queries.inScope("r"))
+            """, arguments: [run, period, scope.pattern])
         var fte: Decimal?
         if projectMonths != nil || directFTE != nil {
             fte = round(Decimal(projectMonths ?? 0) / 12_000 + Decimal(directFTE ?? 0) / 1000)
         }
         out.append(Computed(.rdFTE, value: fte, note: fte == nil ? "没有可用的107-1项目人员实际工作时间或全时当量" : nil))
 
-        let employed = try q.macro(settings.employedIndicator, region: regionCode, type: .count, units: dictionary.units)
+        let employed = try q.macro(settings.employedIndicator, regions: scope.macroRegions, type: .count, units: dictionary.units)
         switch (fte, employed) {
         case (let f?, .value(let e)) where e > 0:
             out.append(Computed(.rdFTEPer10k, value: round(f / e * 10_000), note: nil))
@@ -183,7 +199,8 @@ public struct IndicatorEngine: Sendable {
         }
 
         // ── above-scale industrial enterprises (家) ──
-        let rosterRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM roster WHERE run_id = ?", arguments: [run]) ?? 0
+        let rosterRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM roster ro WHERE run_id = ?1 AND \(Queries.inScope("ro"))",
+                                          arguments: [run, nil as Int?, scope.pattern]) ?? 0
         if rosterRows == 0 {
             let why = "缺少名录数据（roster）"
             out.append(Computed(.indAboveScale, value: nil, note: why))
@@ -191,8 +208,12 @@ public struct IndicatorEngine: Sendable {
             out.append(Computed(.indRDActiveShare, value: nil, note: why))
         } else {
             // The roster is the run's 名录 whatever year it was drawn; units are counted once per USCC.
-            let population = "FROM roster ro WHERE ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)"
-            let above = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) \(population)", arguments: [run]) ?? 0
+            let population = """
+                FROM roster ro WHERE ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)
+                  AND \(Queries.inScope("ro"))
+                """
+            let above = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) \(population)",
+                                         arguments: [run, period, scope.pattern]) ?? 0
             let activity = settings.rdActive == .costPositive
                 ? """
                   EXISTS (SELECT 1 FROM record r WHERE r.run_id = ro.run_id AND r.uscc = ro.uscc AND r.period = ?2
@@ -205,7 +226,7 @@ public struct IndicatorEngine: Sendable {
                                           AND r.period = p.period AND r.status = 'rejected'))
                   """
             let active = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) \(population) AND \(activity)",
-                                          arguments: [run, period]) ?? 0
+                                          arguments: [run, period, scope.pattern]) ?? 0
             let rule = settings.rdActive == .costPositive ? "有研发活动：研究开发费用合计>0" : "有研发活动：至少一个有效研发项目"
             out.append(Computed(.indAboveScale, value: Decimal(above), note: nil))
             out.append(Computed(.indRDActive, value: Decimal(active), note: rule))
@@ -308,15 +329,33 @@ struct Queries {
     let db: Database
     let run: Int64
     let period: Int
+    /// `LIKE` pattern on region_code (`330727`, `3307%`), nil for the whole run; bound as `?3`.
+    let pattern: String?
+
+    /// The scope condition on a table alias's region_code, reading the pattern from parameter `?3`.
+    static func inScope(_ alias: String) -> String { "(?3 IS NULL OR \(alias).region_code LIKE ?3)" }
 
     /// Σ of an integer (元) expression over the run's non-rejected records that report row 7; nil when none do.
     func recordSum(expression: String) throws -> Int64? {
         let row = try Row.fetchOne(db, sql: """
-            SELECT COUNT(*) AS n, SUM(\(expression)) AS s FROM record
-            WHERE run_id = ?1 AND period = ?2 AND status <> 'rejected' AND rd_exp_total IS NOT NULL
-            """, arguments: [run, period])
+            SELECT COUNT(*) AS n, SUM(\(expression)) AS s FROM record r
+            WHERE run_id = ?1 AND period = ?2 AND status <> 'rejected' AND rd_exp_total IS NOT NULL AND \(Self.inScope("r"))
+            """, arguments: [run, period, pattern])
         guard let row, (row["n"] as Int? ?? 0) > 0 else { return nil }
         return row["s"]
+    }
+
+    /// The macro value of `indicator` summed over `regions` (one county, or a city's counties: sums before ratios),
+    /// converted to the canonical unit; missing when any region lacks it.
+    func macro(_ indicator: String, regions: [String], type: FieldType, units: UnitTable) throws -> MacroValue {
+        var total = Decimal(0)
+        for region in regions {
+            switch try macro(indicator, region: region, type: type, units: units) {
+            case .value(let v): total += v
+            case .missing(let why): return .missing(why)
+            }
+        }
+        return .value(total)
     }
 
     /// The macro value of `indicator` for the region and period, converted to the canonical unit.

@@ -1,6 +1,7 @@
 import Foundation
 import Yams
 import YingtongModel
+import YingtongExport
 
 /// A pipeline file (`pipelines/*.yaml`): which sources to read, which rules apply, the previous store, targets
 /// and outputs. A new county or a new cycle is a new file, never new code (GUIDE.md "Pipelines are data").
@@ -49,6 +50,11 @@ public struct PipelineDefinition: Sendable {
     /// The folder of the pipeline file: relative paths resolve against it.
     public var baseDirectory: URL
     public var filePath: String
+    /// Multi-region runs, exports and the warehouse (PipelineDefinition+Outputs.swift).
+    public var regions: [String] = []
+    public var rankingWeights: [String: Decimal]?
+    public var exports: [ExportRequest] = []
+    public var postgres: WarehouseTarget?
 
     public static let roles: Set<String> = [
         "enterprise_rd", "bureau_rd", "torch_rd", "roster", "macro", "registry.hte", "registry.tsme",
@@ -73,7 +79,7 @@ public struct PipelineDefinition: Sendable {
         func fail(_ why: String) -> YingtongError { YingtongError("E-PIPELINE-FIELD", "流水线文件 \(path)：\(why)") }
         let known: Set<String> = ["pipeline", "name_zh", "region", "region_aliases", "period", "store", "previous",
                                   "outputs", "sources", "rules", "indicators", "targets", "batch_size", "reference",
-                                  "reconcile"]
+                                  "reconcile", "regions", "ranking"]
         for key in root.keys where !known.contains(key) {
             throw fail("未知的键 \(key)（可用：\(known.sorted().joined(separator: "、"))）")
         }
@@ -141,7 +147,7 @@ public struct PipelineDefinition: Sendable {
         let outputs = (root["outputs"] as? [String: Any]) ?? [:]
         let base = url.deletingLastPathComponent()
         let subst = { (s: String) in s.replacingOccurrences(of: "{period}", with: String(period)) }
-        return PipelineDefinition(
+        var definition = PipelineDefinition(
             id: id, nameZh: root["name_zh"] as? String, region: region,
             regionAliases: ((root["region_aliases"] as? [Any]) ?? []).map { "\($0)" },
             period: period, storePath: subst(store), previousPath: (root["previous"] as? String).map(subst),
@@ -151,6 +157,8 @@ public struct PipelineDefinition: Sendable {
             indicatorSettings: indicatorSettings, targets: targets,
             batchSize: (root["batch_size"] as? Int) ?? 4096, reconcileAuthority: authority,
             reconcileTolerance: tolerance, baseDirectory: base, filePath: path)
+        try definition.readOutputsAndRegions(root: root, outputs: outputs, fail: fail)
+        return definition
     }
 
     /// A path of the pipeline resolved against the pipeline file's folder.

@@ -5,6 +5,7 @@ import YingtongNormalize
 import YingtongStore
 import YingtongIndicators
 import YingtongRules
+import YingtongExport
 
 /// What a run produced and where it is.
 public struct RunResult: Sendable {
@@ -34,6 +35,10 @@ public struct PipelineRunner {
     public let definition: PipelineDefinition
     public let log: (String) -> Void
     public static let version = "0.1.0"
+
+    /// Called with the store and the run's id once the run has committed (the command-line tool loads the
+    /// PostgreSQL warehouse here, so this module does not link SwiftNIO).
+    public var afterCommit: ((Store, Int64) throws -> Void)?
 
     public init(definition: PipelineDefinition, log: @escaping (String) -> Void = { _ in }) {
         self.definition = definition
@@ -68,7 +73,7 @@ public struct PipelineRunner {
         let loader = LoadThread(writer: writer)
         loader.start()
         var sink = LoadSink(loader: loader, normalizer: Normalizer(settings: NormalizeSettings(
-            period: d.period, countyCodes: Set([d.region] + d.regionAliases), emitFormatFindings: !packDefinesFormatRules)))
+            period: d.period, countyCodes: Set([d.region] + d.regionAliases + d.regions), emitFormatFindings: !packDefinesFormatRules)))
         var runInputs: [RunInput] = []
         for input in inputs {
             let relative = Self.relativePath(input.path)
@@ -221,6 +226,8 @@ public struct PipelineRunner {
             }
             settings.rdActive = parsed
         }
+        settings.regions = d.regions
+        if let weights = d.rankingWeights { settings.compositeWeights = weights }
         let previous = try previousPath.flatMap { try PreviousStore(path: $0) }
         let indicators = try IndicatorEngine(settings: settings).computeAndStore(writer, previous: previous)
         try writer.insert(indicators: indicators)
@@ -265,11 +272,21 @@ public struct PipelineRunner {
         }
         let manifest = RunManifest(inputs: runInputs, rulePacks: packRecords, counts: counts, status: "ok", finishedAt: Date())
         try writer.finish(manifest: manifest)
+        // The exports of `outputs.exports` are this run's rows, written inside its transaction into the staging folder.
+        for request in d.exports {
+            let runID = writer.runID
+            let summary = try writer.withDatabase { db in
+                try Exporter.export(db: db, run: runID, tables: request.tables, format: request.format,
+                                    excel: request.excel, to: staging + "/" + request.defaultFileName)
+            }
+            log("导出 \(request.defaultFileName)：\(summary.rows.values.reduce(0, +)) 行")
+        }
         stage("指标与清单")
         try writer.commit()
         stage("提交事务")
         if FileManager.default.fileExists(atPath: outputs) { try FileManager.default.removeItem(atPath: outputs) }
         try FileManager.default.moveItem(atPath: staging, toPath: outputs)
+        if let afterCommit { try afterCommit(store, writer.runID) }
         log(String(format: "完成，用时 %.1f 秒", Date().timeIntervalSince(started)))
         return RunResult(runID: writer.runID, storePath: storePath, outputsDir: outputs,
                          indicatorsCSV: outputs + "/indicators.csv", counts: counts,

@@ -154,13 +154,14 @@ public final class Store: Sendable {
     }
 
     /// The indicators of the newest committed run for a region and period (the `previous` lookup), preferring
-    /// runs of `pipeline` when there are several.
+    /// runs of `pipeline` when there are several. A county's figures may come from its own run or from a city run
+    /// over several counties (whose rows carry each county's code), so runs are found by their indicator rows.
     public func indicators(regionCode: String, period: Int, preferringPipeline pipeline: String? = nil) throws -> [IndicatorRow] {
         try read { db in
             let runID = try Int64.fetchOne(db, sql: """
                 SELECT r.id FROM run r
-                WHERE r.region_code = ? AND r.period = ? AND EXISTS (SELECT 1 FROM indicator i WHERE i.run_id = r.id)
-                ORDER BY (r.pipeline = ?) DESC, r.id DESC LIMIT 1
+                WHERE r.period = ?2 AND EXISTS (SELECT 1 FROM indicator i WHERE i.run_id = r.id AND i.region_code = ?1)
+                ORDER BY (r.pipeline = ?3) DESC, (r.region_code = ?1) DESC, r.id DESC LIMIT 1
                 """, arguments: [regionCode, period, pipeline ?? ""])
             guard let runID else { return [] }
             return try IndicatorTable.fetch(db, sql: "WHERE run_id = ? AND region_code = ? AND period = ? ORDER BY id",

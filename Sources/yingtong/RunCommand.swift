@@ -23,9 +23,11 @@ struct RunCommand: ParsableCommand {
         let result: RunResult
         do {
             let definition = try PipelineDefinition.load(path: pipeline, periodOverride: period)
-            result = try PipelineRunner(definition: definition, log: { line in
+            var runner = PipelineRunner(definition: definition, log: { line in
                 if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-            }).run()
+            })
+            runner.afterCommit = try WarehouseStep.make(definition, quiet: quiet)
+            result = try runner.run()
         } catch {
             fail(error)
         }
