@@ -41,6 +41,8 @@ public struct PipelineDefinition: Sendable {
     public var indicatorSettings: [String: String]
     public var targets: [String: Decimal]
     public var batchSize: Int
+    /// Resource limits for every input of the run (`limits:`); defaults when the file has none.
+    public var limits = InputLimits()
     /// The folder of the pipeline file: relative paths resolve against it.
     public var baseDirectory: URL
     public var filePath: String
@@ -66,7 +68,8 @@ public struct PipelineDefinition: Sendable {
         }
         func fail(_ why: String) -> YingtongError { YingtongError("E-PIPELINE-FIELD", "流水线文件 \(path)：\(why)") }
         let known: Set<String> = ["pipeline", "name_zh", "region", "region_aliases", "period", "store", "previous",
-                                  "outputs", "sources", "rules", "indicators", "targets", "batch_size", "reference"]
+                                  "outputs", "sources", "rules", "indicators", "targets", "batch_size", "reference",
+                                  "limits"]
         for key in root.keys where !known.contains(key) {
             throw fail("未知的键 \(key)（可用：\(known.sorted().joined(separator: "、"))）")
         }
@@ -121,7 +124,12 @@ public struct PipelineDefinition: Sendable {
         let outputs = (root["outputs"] as? [String: Any]) ?? [:]
         let base = url.deletingLastPathComponent()
         let subst = { (s: String) in s.replacingOccurrences(of: "{period}", with: String(period)) }
-        return PipelineDefinition(
+        var limits = InputLimits()
+        if let l = root["limits"] {
+            guard let m = l as? [String: Any] else { throw fail("limits 应为映射（键: 正整数）") }
+            do { limits = try InputLimits(settings: m) } catch let e as YingtongError { throw fail(e.messageZh) }
+        }
+        var definition = PipelineDefinition(
             id: id, nameZh: root["name_zh"] as? String, region: region,
             regionAliases: ((root["region_aliases"] as? [Any]) ?? []).map { "\($0)" },
             period: period, storePath: subst(store), previousPath: (root["previous"] as? String).map(subst),
@@ -130,6 +138,8 @@ public struct PipelineDefinition: Sendable {
             rulePacks: ((root["rules"] as? [Any]) ?? []).map { "\($0)" },
             indicatorSettings: indicatorSettings, targets: targets,
             batchSize: (root["batch_size"] as? Int) ?? 4096, baseDirectory: base, filePath: path)
+        definition.limits = limits
+        return definition
     }
 
     /// A path of the pipeline resolved against the pipeline file's folder.

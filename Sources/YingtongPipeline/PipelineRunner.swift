@@ -68,14 +68,15 @@ public struct PipelineRunner {
         let loader = LoadThread(writer: writer)
         loader.start()
         var sink = LoadSink(loader: loader, normalizer: Normalizer(settings: NormalizeSettings(
-            period: d.period, countyCodes: Set([d.region] + d.regionAliases), emitFormatFindings: !packDefinesFormatRules)))
+            period: d.period, countyCodes: Set([d.region] + d.regionAliases), emitFormatFindings: !packDefinesFormatRules,
+            maxFindingsPerRecord: d.limits.maxFindingsPerRecord)))
         var runInputs: [RunInput] = []
         for input in inputs {
             let relative = Self.relativePath(input.path)
             let file = SourceFile(index: input.index, path: relative, role: input.source.role, form: input.source.form,
                                   encoding: input.source.encoding, defaultMoneyUnit: input.source.unit,
                                   separator: input.source.separator)
-            var reader = SourceReaders.make(file, declared: input.source.format, period: d.period)
+            var reader = SourceReaders.make(file, declared: input.source.format, period: d.period, limits: d.limits)
             let readerStart = Date()
             let before = sink.moved
             var account: LineAccount

@@ -19,12 +19,19 @@ enum SourceReaders {
         return text.contains("sdmx.org/resources/sdmxml") ? .sdmx : .xml
     }
 
-    static func make(_ file: SourceFile, declared: String?, period: Int?) -> any RecordSource {
+    static func make(_ file: SourceFile, declared: String?, period: Int?, limits: InputLimits = InputLimits()) -> any RecordSource {
         if file.role == "explanations" { return ExplanationCSVReader(source: file, period: period ?? 0) }
+        let xmlLimits = XMLLimits(maxDepth: limits.maxXMLDepth, maxTextBytes: limits.maxXMLTextBytes)
         switch kind(path: file.path, declared: declared) {
-        case .csv: return CSVReader(source: file, period: period)
-        case .xml: return YingtongXMLReader(source: file)
-        case .sdmx: return SDMXReader(source: file)
+        case .csv:
+            var reader = CSVReader(source: file, period: period)
+            reader.limits = limits
+            return reader
+        case .xml: return YingtongXMLReader(source: file, limits: xmlLimits)
+        case .sdmx:
+            var options = SDMXOptions()
+            options.limits = xmlLimits
+            return SDMXReader(source: file, options: options)
         }
     }
 }
