@@ -220,6 +220,7 @@ public struct PipelineRunner {
         stage("指标与清单")
         try writer.commit()
         stage("提交事务")
+        StageHook.reached("publish")
         if FileManager.default.fileExists(atPath: outputs) { try FileManager.default.removeItem(atPath: outputs) }
         try FileManager.default.moveItem(atPath: staging, toPath: outputs)
         log(String(format: "完成，用时 %.1f 秒", Date().timeIntervalSince(started)))
@@ -276,6 +277,7 @@ struct LoadSink: RecordSink {
             pendingQuarantine.removeAll()
         }
         try loader.put(n)
+        StageHook.reached("ingest")
     }
 
     mutating func explanation(_ explanation: Explanation) throws {
