@@ -198,7 +198,8 @@ public struct SDMXReader: RecordSource {
                 code: fault.code,
                 messageZh: "\(fault.messageZh)（出错位置：\(at)）。自第 \(start) 行至文件末尾（第 \(end) 行）的内容整体隔离；此前的 \(kept) 个观测值已正常读取。"))
             account.quarantinedRecords += 1
-            account.quarantinedLines += end - start + 1
+            // An empty file, or a fault after the last line, quarantines no physical line (see YingtongXMLReader).
+            account.quarantinedLines += max(0, min(end, count.lines) - start + 1)
         }
         account.layoutLines = max(0, account.physicalLines - account.recordLines - account.quarantinedLines)
         return account

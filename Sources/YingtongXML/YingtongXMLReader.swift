@@ -326,7 +326,9 @@ private final class SchemaEngine {
                 elementPath: partialPath, raw: original ?? partialRaw,
                 code: fault.code, messageZh: message))
             account.quarantinedRecords += 1
-            account.quarantinedLines += end - start + 1
+            // An empty file, or a fault after the last line (a missing end tag), quarantines no physical line:
+            // counting the entry's nominal line would unbalance the account and roll the whole run back.
+            account.quarantinedLines += max(0, min(end, count.lines) - start + 1)
             lastAccountedLine = end
         }
         account.layoutLines = max(0, account.physicalLines - account.recordLines - account.quarantinedLines)
