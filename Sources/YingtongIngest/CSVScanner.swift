@@ -73,6 +73,8 @@ public final class CSVScanner {
         var line: Int32
         var offset: Int64
         var length: Int
+        /// Whether the line ended with CR LF: inside a quoted field the CR is data (RFC 4180), so it is put back.
+        var crlf = false
         var overLimit: Bool { bytes.count < length }
     }
 
@@ -93,13 +95,14 @@ public final class CSVScanner {
             }
             if let lf = found {
                 var end = lf
-                if end > pos && buffer[end - 1] == 0x0D { end -= 1 }
+                let crlf = end > pos && buffer[end - 1] == 0x0D
+                if crlf { end -= 1 }
                 let line = finish(end: end, kept: kept, dropped: dropped)
                 pos = lf + 1
                 lineNumber += 1
                 let offset = nextLineOffset
                 nextLineOffset = (decoder.nextLineFeed() ?? offset) + 1
-                return Line(bytes: line.bytes, line: lineNumber, offset: offset, length: line.length)
+                return Line(bytes: line.bytes, line: lineNumber, offset: offset, length: line.length, crlf: crlf)
             }
             if atEOF {
                 guard pos < buffer.count || kept != nil else { return nil }
@@ -206,6 +209,7 @@ public final class CSVScanner {
             return rec
         }
         var text = first.bytes
+        var endsWithCRLF = first.crlf
         var pending: [Line] = []
         while true {
             switch parse(text, into: &rec) {
@@ -231,8 +235,10 @@ public final class CSVScanner {
                     return brokenQuote(first: first, pending: pending, rec: &rec, column: nil,
                                        why: "引号内字段跨行累计超过上限 \(maxLineBytes) 字节，判定为未闭合引号")
                 }
+                if endsWithCRLF { text.append(0x0D) }
                 text.append(0x0A)
                 text.append(contentsOf: more.bytes)
+                endsWithCRLF = more.crlf
                 rec.lastLine = more.line
             }
         }
