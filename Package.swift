@@ -8,12 +8,15 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "yingtong", targets: ["yingtong"]),
+        // For the separate fuzzing package (Fuzz/Package.swift) only: the readers' fuzz entry points.
+        .library(name: "YingtongFuzzEntries", targets: ["YingtongFuzzEntries"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // SHA-256 of every input comes from the system's OpenSSL: the same audited code, without compiling a
@@ -104,6 +107,20 @@ let package = Package(
             name: "YingtongEndToEndTests",
             dependencies: ["YingtongPipeline", "YingtongStore", "YingtongIndicators", "YingtongModel", "yingtong",
                            .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Reliability (issue 8): the fuzz targets' entry points, shared with the regression-corpus replay.
+        .target(
+            name: "YingtongFuzzEntries",
+            dependencies: ["YingtongModel", "YingtongIngest", "YingtongNormalize", "YingtongXML", "YingtongRules"]
+        ),
+        .testTarget(
+            name: "YingtongReliabilityTests",
+            dependencies: ["YingtongFuzzEntries", "YingtongPipeline", "YingtongIngest", "YingtongNormalize",
+                           "YingtongModel", "YingtongRules", "YingtongGenerate", "yingtong",
+                           .product(name: "PropertyBased", package: "swift-property-based"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            // The corpus files are read from the source tree, like Tests/Corpus/.
+            exclude: ["Hostile", "make_hostile.py"]
         ),
     ],
     swiftLanguageModes: [.v6]
