@@ -21,8 +21,9 @@ func containsChinese(_ s: String) -> Bool {
     s.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) }
 }
 
-/// Physical lines as yingtong counts them: line feeds, plus a last line without one (UTF-16: 16-bit units).
-func physicalLines(_ bytes: [UInt8]) -> Int {
+/// Physical lines as yingtong counts them: line feeds, plus a last line without one (UTF-16: 16-bit units); in XML
+/// (`loneCR`) a CR not followed by LF ends a line too.
+func physicalLines(_ bytes: [UInt8], loneCR: Bool = false) -> Int {
     if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
         let le = bytes[0] == 0xFF
         var n = 0, i = 2
@@ -34,5 +35,10 @@ func physicalLines(_ bytes: [UInt8]) -> Int {
         }
         return n + (bytes.count > 2 && last != 0x0A ? 1 : 0)
     }
-    return bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } + (bytes.last.map { $0 != 0x0A } ?? false ? 1 : 0)
+    var n = 0
+    for (i, b) in bytes.enumerated() {
+        if b == 0x0A || (loneCR && b == 0x0D && (i + 1 == bytes.count || bytes[i + 1] != 0x0A)) { n += 1 }
+    }
+    let ended = bytes.last.map { $0 == 0x0A || (loneCR && $0 == 0x0D) } ?? true
+    return n + (ended ? 0 : 1)
 }
