@@ -204,6 +204,13 @@ public struct PipelineRunner {
         let outputs = d.resolve(d.outputsDir)
         let staging = outputs + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
         try? FileManager.default.removeItem(atPath: staging)
+        // A run killed between its commit and the swap leaves its staging folder behind; this run holds the
+        // store's write transaction, so no other run of this pipeline can be using one.
+        let parent = (outputs as NSString).deletingLastPathComponent
+        let stale = (outputs as NSString).lastPathComponent + ".tmp-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix(stale) {
+            try? FileManager.default.removeItem(atPath: (parent as NSString).appendingPathComponent(name))
+        }
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         let csv = IndicatorCSV.text(indicators)
         try Data(csv.utf8).write(to: URL(fileURLWithPath: staging + "/indicators.csv"))

@@ -125,6 +125,10 @@ import GRDB
         #expect(count(after) == count(before))
         #expect(try Self.runs(store).map(\.1) == ["ok"])
         #expect(try Data(contentsOf: indicators) == beforeCSV)
+        // Nothing of the killed runs is left beside the outputs (the run killed after its commit had staged some).
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)
+            .filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
     }
 }
 
