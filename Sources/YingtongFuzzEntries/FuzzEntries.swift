@@ -103,8 +103,9 @@ public enum FuzzEntries {
         do {
             account = try reader.read(batchSize: 3, into: &sink)
         } catch let e as YingtongError {
-            // Only a file libxml2 cannot open at all may throw (an empty file).
-            return data.isEmpty || e.code == "E-XML-OPEN" ? sink.problems : sink.problems + ["XML 读取抛出了错误：\(e)"]
+            // A document that is not this format at all (wrong root, unreadable) is refused whole, as a run
+            // refuses it (exit 2): with a code and a Chinese reason, never a crash.
+            return containsChinese(e.messageZh) && !e.code.isEmpty ? sink.problems : sink.problems + ["XML 拒绝没有中文说明：\(e)"]
         } catch {
             return ["XML 读取抛出了意外的错误：\(error)"]
         }
@@ -131,7 +132,8 @@ public enum FuzzEntries {
         do {
             account = try reader.read(batchSize: 3, into: &sink)
         } catch let e as YingtongError {
-            return e.code.hasPrefix("E-XML-OPEN") || data.isEmpty ? sink.problems : sink.problems + ["SDMX 读取抛出了错误：\(e)"]
+            // Not an SDMX data message at all: refused whole, with a code and a Chinese reason (see yingtongXML).
+            return containsChinese(e.messageZh) && !e.code.isEmpty ? sink.problems : sink.problems + ["SDMX 拒绝没有中文说明：\(e)"]
         } catch let f as XMLFault {
             // Opening the document (before any observation) may fail as a whole: that is reported, not a crash.
             return f.messageZh.isEmpty ? ["SDMX 错误没有中文说明"] : sink.problems
