@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "yingtong", targets: ["yingtong"]),
+        // For the separate fuzzing package (Fuzz/Package.swift) only: the readers' fuzz entry points.
+        .library(name: "YingtongFuzzEntries", targets: ["YingtongFuzzEntries"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -18,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         // The PostgreSQL warehouse (issue 6); linked only by YingtongWarehouse and the command-line tool.
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Property-based tests (issue 8).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // SHA-256 of every input comes from the system's OpenSSL: the same audited code, without compiling a
@@ -135,6 +139,20 @@ let package = Package(
             name: "YingtongWarehouseTests",
             dependencies: ["YingtongWarehouse", "YingtongStore", "YingtongModel", "YingtongIndicators",
                            .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
+        // Reliability (issue 8): the fuzz targets' entry points, shared with the regression-corpus replay.
+        .target(
+            name: "YingtongFuzzEntries",
+            dependencies: ["YingtongModel", "YingtongIngest", "YingtongNormalize", "YingtongXML", "YingtongRules"]
+        ),
+        .testTarget(
+            name: "YingtongReliabilityTests",
+            dependencies: ["YingtongFuzzEntries", "YingtongPipeline", "YingtongIngest", "YingtongNormalize",
+                           "YingtongModel", "YingtongRules", "YingtongGenerate", "yingtong",
+                           .product(name: "PropertyBased", package: "swift-property-based"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            // The corpus files are read from the source tree, like Tests/Corpus/.
+            exclude: ["Hostile", "make_hostile.py"]
         ),
     ],
     swiftLanguageModes: [.v6]

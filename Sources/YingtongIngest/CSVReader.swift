@@ -15,6 +15,10 @@ public struct CSVReader: RecordSource {
     public let period: Int?
     /// A batch is handed on when it holds this many bytes, whatever its record count.
     public var batchByteBudget = 8 << 20
+    /// Resource limits (field, line, header width); beyond them lines are quarantined, never held whole.
+    public var limits = InputLimits()
+    /// Bytes the decoder reads at a time (small values exercise chunk boundaries in tests and fuzzing).
+    public var decoderChunkSize = 1 << 20
     public private(set) var layout: HeaderLayout?
 
     public init(source: SourceFile, dictionary: FieldDictionary = .standard, period: Int? = nil) {
@@ -24,8 +28,9 @@ public struct CSVReader: RecordSource {
     }
 
     public mutating func read(batchSize: Int, into sink: inout some RecordSink) throws -> LineAccount {
-        let decoder = try StreamingDecoder(path: source.path, declared: source.encoding)
-        let scanner = CSVScanner(decoder: decoder, separator: source.separator)
+        let decoder = try StreamingDecoder(path: source.path, declared: source.encoding, chunkSize: decoderChunkSize)
+        let scanner = CSVScanner(decoder: decoder, separator: source.separator, maxLineBytes: limits.maxLineBytes,
+                                 maxFieldBytes: limits.maxFieldBytes)
         let recognizer = HeaderRecognizer(dictionary: dictionary)
         var account = LineAccount()
         account.bytes = decoder.fileSize
@@ -53,6 +58,24 @@ public struct CSVReader: RecordSource {
         while header == nil, examined < HeaderRecognizer.searchDepth, let rec = try scanner.next() {
             examined += 1
             if rec.fault != nil { try quarantineFault(rec); continue }
+            if rec.cellCount > limits.maxHeaderColumns {
+                // Too wide to be examined as a header (resource limit): nothing after it can be bound.
+                let why = "第 \(rec.firstLine) 行有 \(rec.cellCount) 列，超过表头宽度上限 \(limits.maxHeaderColumns) 列，无法作为表头识别，整个文件已隔离"
+                for r in above { if r.isBlank { layoutLines(r) } else { try quarantine(r, code: "E-LIMIT-HEADER-WIDE", message: why) } }
+                var wide = rec
+                if wide.raw.count > 4096 { wide.raw = Array(wide.raw.prefix(4096)) }
+                try quarantine(wide, code: "E-LIMIT-HEADER-WIDE", message: why)
+                while let r = try scanner.next() {
+                    if r.fault != nil { try quarantineFault(r) } else if r.isBlank { layoutLines(r) } else {
+                        var cut = r
+                        if cut.raw.count > 4096 { cut.raw = Array(cut.raw.prefix(4096)) }
+                        try quarantine(cut, code: "E-LIMIT-HEADER-WIDE", message: why)
+                    }
+                }
+                account.physicalLines = Int(scanner.physicalLines)
+                account.encoding = decoder.effectiveEncoding
+                return account
+            }
             if recognizer.isHeader(strings(rec)) { header = rec } else { above.append(rec) }
         }
         guard let header else {

@@ -36,8 +36,13 @@ public final class CSVScanner {
     public let separator: UInt8
     /// A quoted field may span at most this many physical lines before the opening line is declared broken.
     public let maxLinesPerRecord: Int
-    /// Longest physical line kept whole; a longer one is quarantined (resource limit).
+    /// Longest physical line kept whole, and longest quoted record across lines; a longer one is quarantined
+    /// (resource limit) and never held whole in memory.
     public let maxLineBytes: Int
+    /// Largest cell after unquoting; a record with a larger one is quarantined (resource limit).
+    public let maxFieldBytes: Int
+    /// How much of an over-long line is kept for its quarantine entry.
+    static let keptPrefix = 4096
 
     private var buffer: [UInt8] = []
     private var pos = 0
@@ -45,24 +50,41 @@ public final class CSVScanner {
     private var lineNumber: Int32 = 0
     private var nextLineOffset: Int64
     /// Lines read ahead for a multi-line record that turned out broken, replayed one by one.
-    private var replay: [(bytes: [UInt8], line: Int32, offset: Int64)] = []
+    private var replay: [Line] = []
     /// Cells in the previous record: the next one very likely has as many, so its arrays are sized once.
     private var lastCellCount = 16
 
     public init(decoder: StreamingDecoder, separator: UInt8 = UInt8(ascii: ","), maxLinesPerRecord: Int = 200,
-                maxLineBytes: Int = 8 << 20) {
+                maxLineBytes: Int = 8 << 20, maxFieldBytes: Int = 1 << 20) {
         self.decoder = decoder
         self.separator = separator
         self.maxLinesPerRecord = maxLinesPerRecord
         self.maxLineBytes = maxLineBytes
+        self.maxFieldBytes = maxFieldBytes
         nextLineOffset = decoder.textStart
     }
 
     public var physicalLines: Int32 { lineNumber }
 
+    /// One physical line as read: `bytes` is the whole line, or only its first `keptPrefix` bytes when `length`
+    /// (its true length) is over the limit.
+    private struct Line {
+        var bytes: [UInt8]
+        var line: Int32
+        var offset: Int64
+        var length: Int
+        /// Whether the line ended with CR LF: inside a quoted field the CR is data (RFC 4180), so it is put back.
+        var crlf = false
+        var overLimit: Bool { bytes.count < length }
+    }
+
     /// The next physical line (without its line ending), its number and input byte offset; nil at EOF.
-    private func nextLine() throws -> (bytes: [UInt8], line: Int32, offset: Int64)? {
+    /// A line longer than `maxLineBytes` is cut to its first `keptPrefix` bytes as it streams past, so memory
+    /// stays bounded by the limit, not by the line.
+    private func nextLine() throws -> Line? {
         if !replay.isEmpty { return replay.removeFirst() }
+        var kept: [UInt8]?       // set once the line is over the limit: its first bytes
+        var dropped = 0          // bytes of the line discarded so far
         while true {
             let found: Int? = buffer.withUnsafeBufferPointer { p -> Int? in
                 guard pos < p.count else { return nil }
@@ -73,29 +95,56 @@ public final class CSVScanner {
             }
             if let lf = found {
                 var end = lf
-                if end > pos && buffer[end - 1] == 0x0D { end -= 1 }
-                let line = Array(buffer[pos..<end])
+                let crlf = end > pos && buffer[end - 1] == 0x0D
+                if crlf { end -= 1 }
+                let line = finish(end: end, kept: kept, dropped: dropped)
                 pos = lf + 1
                 lineNumber += 1
                 let offset = nextLineOffset
                 nextLineOffset = (decoder.nextLineFeed() ?? offset) + 1
-                return (line, lineNumber, offset)
+                return Line(bytes: line.bytes, line: lineNumber, offset: offset, length: line.length, crlf: crlf)
             }
             if atEOF {
-                guard pos < buffer.count else { return nil }
+                guard pos < buffer.count || kept != nil else { return nil }
                 var end = buffer.count
-                if buffer[end - 1] == 0x0D { end -= 1 }
-                let line = Array(buffer[pos..<end])
+                if end > pos && buffer[end - 1] == 0x0D { end -= 1 }
+                let line = finish(end: end, kept: kept, dropped: dropped)
                 pos = buffer.count
                 lineNumber += 1
-                return (line, lineNumber, nextLineOffset)
+                return Line(bytes: line.bytes, line: lineNumber, offset: nextLineOffset, length: line.length)
             }
             if pos > 0 {
                 buffer.removeFirst(pos)
                 pos = 0
             }
+            if kept != nil || buffer.count > maxLineBytes {
+                // Over the limit with no line feed in sight: keep the head once, drop the rest as it comes.
+                if kept == nil { kept = Array(buffer.prefix(Self.keptPrefix)) }
+                // A CR right before the coming LF is part of the line ending: hold back one byte.
+                let drop = buffer.count - (buffer.last == 0x0D ? 1 : 0)
+                skipFaults(in: buffer[..<drop])
+                dropped += drop
+                buffer.removeFirst(drop)
+            }
             if !(try decoder.decodeNext(into: &buffer)) { atEOF = true }
         }
+    }
+
+    /// The line `buffer[pos..<end]`, or, for a line already over the limit, its kept head and true length.
+    private func finish(end: Int, kept: [UInt8]?, dropped: Int) -> (bytes: [UInt8], length: Int) {
+        let length = dropped + (end - pos)
+        if length <= maxLineBytes { return (Array(buffer[pos..<end]), length) }
+        let tail = buffer[pos..<end]
+        skipFaults(in: tail)
+        if let kept { return (kept, length) }
+        let head = Array(tail.prefix(Self.keptPrefix))
+        return (head, length)
+    }
+
+    /// Pops the decoder faults of sentinels that will never reach a record (bytes of a dropped line), so the
+    /// next record's faults are not misattributed.
+    private func skipFaults(in bytes: ArraySlice<UInt8>) {
+        for b in bytes where b == StreamingDecoder.sentinel { _ = decoder.nextFault() }
     }
 
     private enum LineParse { case complete, openQuote, badQuote(column: Int) }
@@ -153,20 +202,22 @@ public final class CSVScanner {
         rec.firstLine = first.line
         rec.lastLine = first.line
         rec.byteOffset = first.offset
-        if first.bytes.count > maxLineBytes {
-            rec.raw = Array(first.bytes.prefix(4096))
+        if first.overLimit {
+            rec.raw = first.bytes.map { $0 == StreamingDecoder.sentinel ? UInt8(ascii: "?") : $0 }
             rec.fault = ("E-CSV-LINE-TOO-LONG", nil, first.offset,
-                         "物理行长度 \(first.bytes.count) 字节超过上限 \(maxLineBytes) 字节，整行隔离（仅保留前 4096 字节）")
+                         "物理行长度 \(first.length) 字节超过上限 \(maxLineBytes) 字节，整行隔离（仅保留前 \(Self.keptPrefix) 字节）")
             return rec
         }
         var text = first.bytes
-        var pending: [(bytes: [UInt8], line: Int32, offset: Int64)] = []
+        var endsWithCRLF = first.crlf
+        var pending: [Line] = []
         while true {
             switch parse(text, into: &rec) {
             case .complete:
                 lastCellCount = rec.cellCount
                 rec.raw = text
                 markEncodingFault(&rec)
+                if rec.fault == nil { markOversizedField(&rec) }
                 return rec
             case .badQuote(let column):
                 return brokenQuote(first: first, pending: pending, rec: &rec, column: column,
@@ -179,16 +230,35 @@ public final class CSVScanner {
                                            : "引号未闭合直到文件结束")
                 }
                 pending.append(more)
+                if more.overLimit || text.count + 1 + more.bytes.count > maxLineBytes {
+                    // A quoted field that never closes would otherwise pull up to maxLinesPerRecord long lines in.
+                    return brokenQuote(first: first, pending: pending, rec: &rec, column: nil,
+                                       why: "引号内字段跨行累计超过上限 \(maxLineBytes) 字节，判定为未闭合引号")
+                }
+                if endsWithCRLF { text.append(0x0D) }
                 text.append(0x0A)
                 text.append(contentsOf: more.bytes)
+                endsWithCRLF = more.crlf
                 rec.lastLine = more.line
             }
         }
     }
 
+    /// Quarantines a record with a cell larger than `maxFieldBytes`; only the record's first bytes are kept.
+    private func markOversizedField(_ rec: inout ScannedRecord) {
+        for i in 0..<rec.cellCount where rec.cellBounds[2 * i + 1] - rec.cellBounds[2 * i] > maxFieldBytes {
+            let size = rec.cellBounds[2 * i + 1] - rec.cellBounds[2 * i]
+            if rec.raw.count > Self.keptPrefix { rec.raw = Array(rec.raw.prefix(Self.keptPrefix)) }
+            rec.fault = ("E-LIMIT-FIELD", Int32(i + 1), rec.byteOffset,
+                         "第 \(i + 1) 列的字段长 \(size) 字节，超过单个字段上限 \(maxFieldBytes) 字节，整条记录已隔离（仅保留前 \(Self.keptPrefix) 字节）")
+            rec.bytes = []
+            rec.cellBounds = []
+            return
+        }
+    }
+
     /// Quarantines only the opening line; the lines read ahead are scanned again as records of their own.
-    private func brokenQuote(first: (bytes: [UInt8], line: Int32, offset: Int64),
-                             pending: [(bytes: [UInt8], line: Int32, offset: Int64)],
+    private func brokenQuote(first: Line, pending: [Line],
                              rec: inout ScannedRecord, column: Int?, why: String) -> ScannedRecord {
         replay.insert(contentsOf: pending, at: 0)
         var out = ScannedRecord()

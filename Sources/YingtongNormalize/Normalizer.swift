@@ -25,11 +25,15 @@ public struct NormalizeSettings: Sendable {
     /// Whether normalization itself reports V001–V005. A pipeline whose rule packs define those rules turns this
     /// off, so each finding is reported once, by the rule engine, with the pack's wording and version.
     public var emitFormatFindings: Bool
+    /// Most findings kept per record (`InputLimits.maxFindingsPerRecord`).
+    public var maxFindingsPerRecord: Int
 
-    public init(period: Int, countyCodes: Set<String>, emitFormatFindings: Bool = true) {
+    public init(period: Int, countyCodes: Set<String>, emitFormatFindings: Bool = true,
+                maxFindingsPerRecord: Int = InputLimits().maxFindingsPerRecord) {
         self.period = period
         self.countyCodes = countyCodes
         self.emitFormatFindings = emitFormatFindings
+        self.maxFindingsPerRecord = maxFindingsPerRecord
     }
 }
 
@@ -85,6 +89,7 @@ public struct Normalizer: Sendable {
         raw.arena.withUnsafeBufferPointer { arena in
         for row in 0..<raw.count {
             let prov = raw.provenance[row]
+            let quarantineStart = out.quarantine.count
             func quarantineRecord(_ code: String, _ message: String, field: String? = nil) {
                 out.quarantine.append(QuarantineEntry(
                     sourceIndex: prov.sourceIndex, file: file, line: prov.line, lineEnd: prov.lineEnd,
@@ -284,6 +289,21 @@ public struct Normalizer: Sendable {
             record.sequence.append(sequenceStart + Int64(row))
             record.provenance.append(prov)
             record.status.append(violations.contains { $0.severity == .error } ? .rejected : violations.isEmpty ? .clean : .flagged)
+            let valueEntries = out.quarantine.count - quarantineStart
+            let limit = settings.maxFindingsPerRecord
+            if valueEntries + violations.count > limit {
+                // Resource limit: format findings decide the status, so they are kept first; the rest are counted.
+                let keptViolations = min(violations.count, limit)
+                let keptValues = limit - keptViolations
+                let over = valueEntries + violations.count - limit
+                out.quarantine.removeSubrange((quarantineStart + keptValues)...)
+                violations.removeSubrange(keptViolations...)
+                out.quarantine.append(QuarantineEntry(
+                    sourceIndex: prov.sourceIndex, file: file, line: prov.line, lineEnd: prov.lineEnd,
+                    byteOffset: prov.byteOffset, elementPath: prov.elementPath, field: "*", raw: "",
+                    code: "E-LIMIT-FINDINGS",
+                    messageZh: "该记录的问题超过每条记录保留上限 \(limit) 条：另有 \(over) 条（隔离的值或格式问题）未逐条保存；记录状态已按全部问题确定，请整体核对该记录"))
+            }
             out.violations.append(contentsOf: violations)
         }
         }

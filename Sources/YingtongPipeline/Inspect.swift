@@ -13,15 +13,18 @@ public struct Inspector {
     public let encoding: String
     public let period: Int?
     public let countyCodes: Set<String>
+    /// Resource limits, as a pipeline's `limits:` would set them.
+    public var limits = InputLimits()
 
     public init(path: String, role: String? = nil, form: Form? = nil, encoding: String = "auto", period: Int? = nil,
-                countyCodes: Set<String> = []) {
+                countyCodes: Set<String> = [], limits: InputLimits = InputLimits()) {
         self.path = path
         self.role = role
         self.form = form
         self.encoding = encoding
         self.period = period
         self.countyCodes = countyCodes
+        self.limits = limits
     }
 
     /// Streams the JSON lines to `emit`; returns the summary object's counts.
@@ -31,9 +34,10 @@ public struct Inspector {
         let source = SourceFile(index: 0, path: path, role: role ?? "auto", form: formForRole, encoding: encoding)
         let kind = SourceReaders.kind(path: path, declared: nil)
         if kind == .sdmx { return try sdmx(emit: emit) }
-        var reader = SourceReaders.make(source, declared: nil, period: period)
+        var reader = SourceReaders.make(source, declared: nil, period: period, limits: limits)
         var sink = InspectSink(emit: emit, settings: NormalizeSettings(period: period ?? Calendar(identifier: .gregorian).component(.year, from: Date()) - 1,
-                                                                        countyCodes: countyCodes))
+                                                                        countyCodes: countyCodes,
+                                                                        maxFindingsPerRecord: limits.maxFindingsPerRecord))
         var account = try reader.read(batchSize: 1024, into: &sink)
         account.moveToQuarantine(lines: sink.movedLines, records: sink.movedRecords)
         let layout = (reader as? CSVReader)?.layout ?? sink.layout
@@ -62,7 +66,9 @@ public struct Inspector {
     /// SDMX observations are printed as the message has them (dimensions, value, attributes merged from every
     /// level); the mapping to macro fields happens in a run.
     func sdmx(emit: (String) -> Void) throws -> LineAccount {
-        let reader = try SDMXObservationReader(path: path)
+        var options = SDMXOptions()
+        options.limits = XMLLimits(maxDepth: limits.maxXMLDepth, maxTextBytes: limits.maxXMLTextBytes)
+        let reader = try SDMXObservationReader(path: path, options: options)
         var records = 0
         var failure: QuarantineEntry?
         do {

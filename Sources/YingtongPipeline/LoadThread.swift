@@ -71,6 +71,7 @@ final class LoadThread: @unchecked Sendable {
                 if batch.records.count > 0 { try writer.insert(batch.records) }
                 if !batch.violations.isEmpty { try writer.insert(violations: batch.violations) }
                 if !batch.quarantine.isEmpty { try writer.insert(quarantine: batch.quarantine) }
+                StageHook.reached("load")
                 quarantineCount += batch.quarantine.count
                 violationCount += batch.violations.count
                 errorCount += batch.violations.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }

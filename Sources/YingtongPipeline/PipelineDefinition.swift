@@ -47,6 +47,8 @@ public struct PipelineDefinition: Sendable {
     /// unit: 千元 for money) beyond which a field that differs is reported (RC01).
     public var reconcileAuthority: String = "bureau_rd"
     public var reconcileTolerance: Decimal = 1
+    /// Resource limits for every input of the run (`limits:`); defaults when the file has none.
+    public var limits = InputLimits()
     /// The folder of the pipeline file: relative paths resolve against it.
     public var baseDirectory: URL
     public var filePath: String
@@ -79,7 +81,7 @@ public struct PipelineDefinition: Sendable {
         func fail(_ why: String) -> YingtongError { YingtongError("E-PIPELINE-FIELD", "流水线文件 \(path)：\(why)") }
         let known: Set<String> = ["pipeline", "name_zh", "region", "region_aliases", "period", "store", "previous",
                                   "outputs", "sources", "rules", "indicators", "targets", "batch_size", "reference",
-                                  "reconcile", "regions", "ranking"]
+                                  "reconcile", "regions", "ranking", "limits"]
         for key in root.keys where !known.contains(key) {
             throw fail("未知的键 \(key)（可用：\(known.sorted().joined(separator: "、"))）")
         }
@@ -147,6 +149,11 @@ public struct PipelineDefinition: Sendable {
         let outputs = (root["outputs"] as? [String: Any]) ?? [:]
         let base = url.deletingLastPathComponent()
         let subst = { (s: String) in s.replacingOccurrences(of: "{period}", with: String(period)) }
+        var limits = InputLimits()
+        if let l = root["limits"] {
+            guard let m = l as? [String: Any] else { throw fail("limits 应为映射（键: 正整数）") }
+            do { limits = try InputLimits(settings: m) } catch let e as YingtongError { throw fail(e.messageZh) }
+        }
         var definition = PipelineDefinition(
             id: id, nameZh: root["name_zh"] as? String, region: region,
             regionAliases: ((root["region_aliases"] as? [Any]) ?? []).map { "\($0)" },
@@ -157,6 +164,7 @@ public struct PipelineDefinition: Sendable {
             indicatorSettings: indicatorSettings, targets: targets,
             batchSize: (root["batch_size"] as? Int) ?? 4096, reconcileAuthority: authority,
             reconcileTolerance: tolerance, baseDirectory: base, filePath: path)
+        definition.limits = limits
         try definition.readOutputsAndRegions(root: root, outputs: outputs, fail: fail)
         return definition
     }

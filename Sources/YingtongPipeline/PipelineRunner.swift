@@ -73,14 +73,15 @@ public struct PipelineRunner {
         let loader = LoadThread(writer: writer)
         loader.start()
         var sink = LoadSink(loader: loader, normalizer: Normalizer(settings: NormalizeSettings(
-            period: d.period, countyCodes: Set([d.region] + d.regionAliases + d.regions), emitFormatFindings: !packDefinesFormatRules)))
+            period: d.period, countyCodes: Set([d.region] + d.regionAliases + d.regions), emitFormatFindings: !packDefinesFormatRules,
+            maxFindingsPerRecord: d.limits.maxFindingsPerRecord)))
         var runInputs: [RunInput] = []
         for input in inputs {
             let relative = Self.relativePath(input.path)
             let file = SourceFile(index: input.index, path: relative, role: input.source.role, form: input.source.form,
                                   encoding: input.source.encoding, defaultMoneyUnit: input.source.unit,
                                   separator: input.source.separator)
-            var reader = SourceReaders.make(file, declared: input.source.format, period: d.period)
+            var reader = SourceReaders.make(file, declared: input.source.format, period: d.period, limits: d.limits)
             let readerStart = Date()
             let before = sink.moved
             var account: LineAccount
@@ -256,6 +257,13 @@ public struct PipelineRunner {
         let outputs = d.resolve(d.outputsDir)
         let staging = outputs + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
         try? FileManager.default.removeItem(atPath: staging)
+        // A run killed between its commit and the swap leaves its staging folder behind; this run holds the
+        // store's write transaction, so no other run of this pipeline can be using one.
+        let parent = (outputs as NSString).deletingLastPathComponent
+        let stale = (outputs as NSString).lastPathComponent + ".tmp-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix(stale) {
+            try? FileManager.default.removeItem(atPath: (parent as NSString).appendingPathComponent(name))
+        }
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         let csv = IndicatorCSV.text(indicators)
         try Data(csv.utf8).write(to: URL(fileURLWithPath: staging + "/indicators.csv"))
@@ -284,6 +292,7 @@ public struct PipelineRunner {
         stage("指标与清单")
         try writer.commit()
         stage("提交事务")
+        StageHook.reached("publish")
         if FileManager.default.fileExists(atPath: outputs) { try FileManager.default.removeItem(atPath: outputs) }
         try FileManager.default.moveItem(atPath: staging, toPath: outputs)
         if let afterCommit { try afterCommit(store, writer.runID) }
@@ -341,6 +350,7 @@ struct LoadSink: RecordSink {
             pendingQuarantine.removeAll()
         }
         try loader.put(n)
+        StageHook.reached("ingest")
     }
 
     mutating func explanation(_ explanation: Explanation) throws {

@@ -19,15 +19,24 @@ enum SourceReaders {
         return text.contains("sdmx.org/resources/sdmxml") ? .sdmx : .xml
     }
 
-    static func make(_ file: SourceFile, declared: String?, period: Int?) -> any RecordSource {
+    static func make(_ file: SourceFile, declared: String?, period: Int?, limits: InputLimits = InputLimits()) -> any RecordSource {
         if file.role == "explanations" { return ExplanationCSVReader(source: file, period: period ?? 0) }
+        let xmlLimits = XMLLimits(maxDepth: limits.maxXMLDepth, maxTextBytes: limits.maxXMLTextBytes)
         switch kind(path: file.path, declared: declared) {
-        case .csv: return CSVReader(source: file, period: period)
+        case .csv:
+            var reader = CSVReader(source: file, period: period)
+            reader.limits = limits
+            return reader
         case .xml:
             // A registry's rows (技术合同, 高企…) have their own simple shape; the forms have the enterprise schema.
-            if let form = file.form, !form.isSubmission, form != .macro { return RegistryXMLReader(source: file) }
-            return YingtongXMLReader(source: file)
-        case .sdmx: return SDMXReader(source: file)
+            if let form = file.form, !form.isSubmission, form != .macro {
+                return RegistryXMLReader(source: file, limits: xmlLimits)
+            }
+            return YingtongXMLReader(source: file, limits: xmlLimits)
+        case .sdmx:
+            var options = SDMXOptions()
+            options.limits = xmlLimits
+            return SDMXReader(source: file, options: options)
         }
     }
 }

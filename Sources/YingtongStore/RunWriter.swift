@@ -176,6 +176,7 @@ public final class RunWriter {
             // A run committed without finish(manifest:) is still a complete run; say so rather than "running".
             try db.execute(sql: "UPDATE run SET status = 'ok', finished_at = ? WHERE id = ? AND status = 'running'",
                            arguments: [now, run])
+            StageHook.reached("commit")
             try db.commit()
         }
         open = false

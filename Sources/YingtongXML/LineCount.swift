@@ -18,6 +18,7 @@ struct LineCount {
         var newlines = 0
         var lastUnitWasNewline = true
         var carry: UInt8?
+        var crPending = false   // the previous chunk ended with CR: a line end unless this chunk starts with LF
         while let chunk = try? fh.read(upToCount: 1 << 20), !chunk.isEmpty {
             bytes += Int64(chunk.count)
             chunk.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
@@ -40,7 +41,20 @@ struct LineCount {
                         left -= next - p
                         p = next
                     }
-                    if let last = b.last { lastUnitWasNewline = last == 0x0A }
+                    // A lone CR ends a line too (XML §2.11; libxml2 numbers lines after it), so a file with
+                    // old Mac line ends is not counted as one line holding every record.
+                    if crPending && b[0] != 0x0A { newlines += 1 }
+                    crPending = false
+                    var q = UnsafeRawPointer(b.baseAddress!)
+                    var rest = b.count
+                    while rest > 0, let hit = memchr(q, 0x0D, rest) {
+                        let k = UnsafeRawPointer(hit) - UnsafeRawPointer(b.baseAddress!)
+                        if k + 1 < b.count { if b[k + 1] != 0x0A { newlines += 1 } } else { crPending = true }
+                        let next = UnsafeRawPointer(hit) + 1
+                        rest -= next - q
+                        q = next
+                    }
+                    if let last = b.last { lastUnitWasNewline = last == 0x0A || last == 0x0D }
                     return
                 }
                 if let c = carry {
@@ -59,6 +73,7 @@ struct LineCount {
                 if i < b.count { carry = b[i] }
             }
         }
+        if crPending { newlines += 1 }
         lines = newlines + (bytes > 0 && !lastUnitWasNewline ? 1 : 0)
     }
 }

@@ -188,7 +188,9 @@ public struct SDMXReader: RecordSource {
         account.bytes = count.bytes
         account.encoding = reader.stream.documentEncoding ?? "UTF-8"
         if let fault {
-            let start = lastLine + 1
+            // Past the last line when the fault follows the last observation on its line (see YingtongXMLReader).
+            let after = lastLine + 1
+            let start = min(after, max(count.lines, 1))
             let end = max(count.lines, start)
             let at = fault.column.map { "第 \(fault.line) 行第 \($0) 列" } ?? "第 \(fault.line) 行"
             try sink.quarantine(QuarantineEntry(
@@ -198,7 +200,8 @@ public struct SDMXReader: RecordSource {
                 code: fault.code,
                 messageZh: "\(fault.messageZh)（出错位置：\(at)）。自第 \(start) 行至文件末尾（第 \(end) 行）的内容整体隔离；此前的 \(kept) 个观测值已正常读取。"))
             account.quarantinedRecords += 1
-            account.quarantinedLines += end - start + 1
+            // An empty file, or a fault after the last line, quarantines no physical line (see YingtongXMLReader).
+            account.quarantinedLines += max(0, min(end, count.lines) - after + 1)
         }
         account.layoutLines = max(0, account.physicalLines - account.recordLines - account.quarantinedLines)
         return account

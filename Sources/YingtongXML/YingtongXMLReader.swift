@@ -315,7 +315,10 @@ private final class SchemaEngine {
             try flush(into: &sink, force: true)
         }
         if let fault {
-            let start = inEnterprise ? max(enterpriseLine, lastAccountedLine + 1) : lastAccountedLine + 1
+            let after = inEnterprise ? max(enterpriseLine, lastAccountedLine + 1) : lastAccountedLine + 1
+            // Garbage after the last complete Enterprise on its own closing line starts past the last line: the
+            // entry points at that line (already counted with the record) and moves no line.
+            let start = min(after, max(count.lines, 1))
             let end = max(count.lines, start)
             let where_ = fault.column.map { "第 \(fault.line) 行第 \($0) 列" } ?? "第 \(fault.line) 行"
             let kept = enterpriseCount == 0 ? "此前没有完整的企业" : "此前完整的 \(enterpriseCount) 个企业已正常读取"
@@ -326,7 +329,9 @@ private final class SchemaEngine {
                 elementPath: partialPath, raw: original ?? partialRaw,
                 code: fault.code, messageZh: message))
             account.quarantinedRecords += 1
-            account.quarantinedLines += end - start + 1
+            // An empty file, or a fault after the last line (a missing end tag), quarantines no physical line:
+            // counting the entry's nominal line would unbalance the account and roll the whole run back.
+            account.quarantinedLines += max(0, min(end, count.lines) - after + 1)
             lastAccountedLine = end
         }
         account.layoutLines = max(0, account.physicalLines - account.recordLines - account.quarantinedLines)

@@ -56,6 +56,14 @@ public enum BinaryOperator: String, Sendable {
 public struct Parser {
     var lexemes: [Lexeme]
     var p = 0
+    /// How deep an expression may nest, in parse recursion and in tree depth. Rules are a line or two; the bound
+    /// keeps a hostile or runaway rule file (`((((…` or `a+a+…` thousands long) from overflowing the stack of
+    /// the parser, the type checker or the compiler, all of which recurse over the tree.
+    public static let maxDepth = 200
+    /// Open recursive calls (parentheses, lists, arguments, `not`, unary minus).
+    var nesting = 0
+    /// Depth of the tree the last parse function returned.
+    var lastDepth = 0
 
     /// Parses `text`; `start` is where the text begins in its rule file, so errors point into the file.
     public static func parse(_ text: String, start: SourceLocation = SourceLocation(line: 1, column: 1),
@@ -73,6 +81,17 @@ public struct Parser {
     }
 
     var current: Lexeme { lexemes[p] }
+
+    mutating func enter() throws {
+        nesting += 1
+        if nesting > Self.maxDepth { throw error("表达式嵌套过深（超过 \(Self.maxDepth) 层）：请拆成几条规则或用 derive 定义中间量") }
+    }
+
+    /// Records the depth of a node built from children of depth `children`.
+    mutating func node(over children: Int) throws {
+        lastDepth = children + 1
+        if lastDepth > Self.maxDepth { throw error("表达式嵌套过深（超过 \(Self.maxDepth) 层）：请拆成几条规则或用 derive 定义中间量") }
+    }
 
     func error(_ msg: String) -> RuleError {
         RuleError(code: "E-RULE-PARSE", location: current.location, messageZh: msg)
@@ -95,12 +114,18 @@ public struct Parser {
     }
 
     mutating func expression() throws -> Syntax {
+        try enter()
+        defer { nesting -= 1 }
         let loc = current.location
         if accept(keyword: "if") {
             let c = try expression()
+            var d = lastDepth
             guard accept(keyword: "then") else { throw error("if 条件之后应为 then，却遇到 \(current.token.display)") }
             let t = try expression()
+            d = max(d, lastDepth)
             let e = accept(keyword: "else") ? try expression() : nil
+            if e != nil { d = max(d, lastDepth) }
+            try node(over: d)
             return .ifThen(c, t, e, loc)
         }
         return try orExpr()
@@ -108,35 +133,49 @@ public struct Parser {
 
     mutating func orExpr() throws -> Syntax {
         var l = try andExpr()
+        var d = lastDepth
         while case .keyword("or") = current.token {
             let loc = take().location
             l = .binary(.or, l, try andExpr(), loc)
+            try node(over: max(d, lastDepth))
+            d = lastDepth
         }
+        lastDepth = d
         return l
     }
 
     mutating func andExpr() throws -> Syntax {
         var l = try notExpr()
+        var d = lastDepth
         while case .keyword("and") = current.token {
             let loc = take().location
             l = .binary(.and, l, try notExpr(), loc)
+            try node(over: max(d, lastDepth))
+            d = lastDepth
         }
+        lastDepth = d
         return l
     }
 
     mutating func notExpr() throws -> Syntax {
         if case .keyword("not") = current.token {
+            try enter()
+            defer { nesting -= 1 }
             let loc = take().location
-            return .not(try notExpr(), loc)
+            let x = try notExpr()
+            try node(over: lastDepth)
+            return .not(x, loc)
         }
         return try comparison()
     }
 
     mutating func comparison() throws -> Syntax {
         let l = try sum()
+        let dl = lastDepth
         if case .op(let o) = current.token, let op = BinaryOperator(rawValue: o), op.isComparison {
             let loc = take().location
             let r = try sum()
+            try node(over: max(dl, lastDepth))
             if case .op(let o2) = current.token, let op2 = BinaryOperator(rawValue: o2), op2.isComparison {
                 throw error("比较不能连写（\(o) 之后又有 \(o2)）：请用 and 连接两个比较")
             }
@@ -155,7 +194,9 @@ public struct Parser {
                     throw error("in 之后应为列表 [ … ] 或列表参数名，却遇到 \(current.token.display)")
                 }
                 r = .name(n, take().location)
+                lastDepth = 1
             }
+            try node(over: max(dl, lastDepth))
             return .inList(l, r, negated: negated, loc)
         }
         return l
@@ -163,28 +204,45 @@ public struct Parser {
 
     mutating func sum() throws -> Syntax {
         var l = try term()
+        var d = lastDepth
         while case .op(let o) = current.token, o == "+" || o == "-" {
             let loc = take().location
             l = .binary(o == "+" ? .add : .sub, l, try term(), loc)
+            try node(over: max(d, lastDepth))
+            d = lastDepth
         }
+        lastDepth = d
         return l
     }
 
     mutating func term() throws -> Syntax {
         var l = try unary()
+        var d = lastDepth
         while case .op(let o) = current.token, o == "*" || o == "/" {
             let loc = take().location
             l = .binary(o == "*" ? .mul : .div, l, try unary(), loc)
+            try node(over: max(d, lastDepth))
+            d = lastDepth
         }
+        lastDepth = d
         return l
     }
 
     mutating func unary() throws -> Syntax {
         if case .op("-") = current.token {
+            try enter()
+            defer { nesting -= 1 }
             let loc = take().location
-            return .negate(try unary(), loc)
+            let x = try unary()
+            try node(over: lastDepth)
+            return .negate(x, loc)
         }
-        if case .op("+") = current.token { p += 1; return try unary() }
+        if case .op("+") = current.token {
+            try enter()
+            defer { nesting -= 1 }
+            p += 1
+            return try unary()
+        }
         return try postfix()
     }
 
@@ -195,12 +253,14 @@ public struct Parser {
             guard case .ident(let n) = current.token else { throw error(". 之后应为字段名，却遇到 \(current.token.display)") }
             p += 1
             e = .member(e, n, loc)
+            try node(over: lastDepth)
         }
         return e
     }
 
     mutating func primary() throws -> Syntax {
         let lx = current
+        lastDepth = 1
         switch lx.token {
         case .number(let d): p += 1; return .number(d, lx.location)
         case .string(let s): p += 1; return .string(s, lx.location)
@@ -211,10 +271,12 @@ public struct Parser {
             p += 1
             if accept(op: "(") {
                 var args: [Syntax] = []
+                var d = 0
                 if !accept(op: ")") {
-                    repeat { args.append(try expression()) } while accept(op: ",")
+                    repeat { args.append(try expression()); d = max(d, lastDepth) } while accept(op: ",")
                     try expect(op: ")", "函数 \(n) 的参数结束")
                 }
+                try node(over: d)
                 return .call(n, args, lx.location)
             }
             return .name(n, lx.location)
@@ -226,10 +288,12 @@ public struct Parser {
         case .op("["):
             p += 1
             var items: [Syntax] = []
+            var d = 0
             if !accept(op: "]") {
-                repeat { items.append(try expression()) } while accept(op: ",")
+                repeat { items.append(try expression()); d = max(d, lastDepth) } while accept(op: ",")
                 try expect(op: "]", "列表结束")
             }
+            try node(over: d)
             return .list(items, lx.location)
         case .end:
             throw error("表达式不完整：此处还应有一个值")
