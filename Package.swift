@@ -11,9 +11,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // SHA-256 of every input comes from the system's OpenSSL: the same audited code, without compiling a
@@ -49,7 +50,14 @@ let package = Package(
             name: "YingtongIndicators",
             dependencies: ["YingtongModel", "YingtongStore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .target(name: "YingtongReport", dependencies: ["YingtongModel", "YingtongStore", "YingtongIndicators"]),
+        // Reports for people (FORMATS §6): HTML report, 反馈单, the brief, rendered from Mustache templates.
+        .target(
+            name: "YingtongReport",
+            dependencies: ["YingtongModel", "YingtongStore", "YingtongIndicators",
+                           .product(name: "Mustache", package: "swift-mustache"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            resources: [.copy("Templates")]
+        ),
         .target(
             name: "YingtongPipeline",
             dependencies: [
@@ -69,6 +77,7 @@ let package = Package(
                 "YingtongRules",
                 "YingtongXML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "YingtongReport", "YingtongStore", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // scripts/bench-rules: the rule catalogue over 1,000,000 synthetic enterprises (release build only).
@@ -103,7 +112,8 @@ let package = Package(
         .testTarget(
             name: "YingtongEndToEndTests",
             dependencies: ["YingtongPipeline", "YingtongStore", "YingtongIndicators", "YingtongModel", "yingtong",
-                           .product(name: "GRDB", package: "GRDB.swift")]
+                           .product(name: "GRDB", package: "GRDB.swift"),
+                           "YingtongReport", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]
