@@ -15,9 +15,9 @@ enum FeedbackPage {
     static func action(_ item: FeedbackItem) -> String {
         if item.explanation != nil { return "已收到说明，审核人员将核对；无须再次处理。" }
         switch item.severity {
-        case .error: return "须更正：请核对原始凭证，更正填报数据后重新报送。更正前本单位数据不计入汇总。"
-        case .warning: return "请核实：如数据有误，更正后重新报送；如数据属实，请按说明格式写明原因，随报表报送。"
-        case .info: return "提示：无须更正，供填报参考。"
+        case .error: return "请核对原始凭证，更正填报数据后重新报送；更正前本单位数据不计入汇总。"
+        case .warning: return "如数据有误，更正后重新报送；如数据属实，请按说明格式写明原因，随报表报送。"
+        case .info: return "无须更正，供填报参考。"
         }
     }
 
@@ -36,7 +36,8 @@ enum FeedbackPage {
                 return [
                     "n": n, "rule": item.rule, "title": item.ruleTitle ?? "", "message": item.messageZh,
                     "cls": item.severity.rawValue, "severity": item.severity.labelZh,
-                    "project": item.projectName ?? "", "hasProject": item.projectName != nil,
+                    "project": item.projectName ?? "",
+                    "hasProject": item.projectName.map { !item.messageZh.contains($0) } ?? false,
                     "fields": item.fields.map { ["code": $0.code, "name": $0.nameZh, "location": $0.locationZh, "value": $0.valueZh] },
                     "hasFields": !item.fields.isEmpty, "hasLocation": item.file != nil || item.line > 0,
                     "observed": item.observed, "expected": item.expected ?? "", "hasExpected": item.expected != nil,
