@@ -117,7 +117,7 @@ public struct PipelineRunner {
 
         var mark = Date()
         func stage(_ name: String) {
-            progress?.clear()
+            progress?.end()
             log(String(format: "  %@：%.2f 秒", name, Date().timeIntervalSince(mark)))
             mark = Date()
         }
@@ -280,8 +280,7 @@ public struct PipelineRunner {
         try writer.finish(manifest: manifest)
         stage("指标与清单")
         // Inside the transaction: a report that cannot be written rolls the run back with everything else.
-        progress?.begin("报告与反馈单")
-        let report = try RunReports.write(writer: writer, store: store, packs: packs, to: staging)
+        let report = try RunReports.write(writer: writer, store: store, packs: packs, to: staging, progress: progress)
         stage("报告与反馈单（\(report.feedbackPages) 家企业）")
         try writer.commit()
         stage("提交事务")

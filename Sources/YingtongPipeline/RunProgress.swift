@@ -26,6 +26,7 @@ public final class RunProgress: @unchecked Sendable {
     private var totalBytes: Int64?
     private var fileBase: Int64 = 0
     private var drawn = false
+    private var active = false
 
     /// A bar on standard error when it is a terminal; nil otherwise.
     public static func terminal() -> RunProgress? {
@@ -49,6 +50,7 @@ public final class RunProgress: @unchecked Sendable {
             self.totalRecords = totalRecords
             self.totalBytes = totalBytes
             lastDraw = .distantPast
+            active = true
             drawLocked(force: true)
         }
     }
@@ -63,13 +65,26 @@ public final class RunProgress: @unchecked Sendable {
         lock.withLock {
             records += n
             if let fileOffset { bytes = max(bytes, fileBase + fileOffset) }
-            drawLocked(force: false)
+            if active { drawLocked(force: false) }
         }
     }
 
     /// Removes the bar (before a log line is written, or when the stage ends).
     public func clear() {
         lock.withLock {
+            if drawn { write("\r\u{1B}[K"); drawn = false }
+        }
+    }
+
+    /// Draws the bar again after a log line took its place (until the stage ends with ``clear()``).
+    public func redraw() {
+        lock.withLock { if active { drawLocked(force: true) } }
+    }
+
+    /// Ends the stage: the bar is removed and stays away until the next ``begin(_:totalRecords:totalBytes:)``.
+    public func end() {
+        lock.withLock {
+            active = false
             if drawn { write("\r\u{1B}[K"); drawn = false }
         }
     }

@@ -30,6 +30,8 @@ public struct CycleReport {
     public var titles: [String: String]
     public var pageSize = 500
     public var omissionRows = 200
+    /// Called after each enterprise's 反馈单 with (done, total), for a progress bar.
+    public var onPage: ((Int, Int) -> Void)?
 
     public init(templates: ReportTemplates, titles: [String: String] = [:]) {
         self.templates = templates
@@ -51,7 +53,8 @@ public struct CycleReport {
                                             "enterprises")
             try write(html, to: feedbackDir + "/index-\(i + 1).html")
         }
-        for e in data.enterprises {
+        for (done, e) in data.enterprises.enumerated() {
+            defer { onPage?(done + 1, data.enterprises.count) }
             let items = try ReportData.feedback(db, store: store, run: run, uscc: e.uscc, period: e.period,
                                                 inputs: data.run.inputs, titles: titles)
             let stem = FeedbackFileName.stem(uscc: e.uscc, period: e.period)

@@ -124,11 +124,15 @@ public struct ReportData: Sendable {
                   AND EXISTS (SELECT 1 FROM indicator i WHERE i.run_id = r.id)
                 GROUP BY r.region_code
                 """, arguments: [run.period, run.regionCode])
-            var peers: [IndicatorRow] = []
-            for p in peerRuns { peers += try IndicatorRow.fetchAll(db, run: p) }
+            // A multi-region run (a city's counties) holds several regions' rows itself: the table shows the run's
+            // own region (all rows when none is its own), the charts compare the others.
+            let all = try IndicatorRow.fetchAll(db, run: id)
+            let own = all.contains { $0.regionCode == run.regionCode } ? all.filter { $0.regionCode == run.regionCode } : all
+            var peers = all.filter { $0.regionCode != run.regionCode && own.count < all.count }
+            for p in peerRuns { peers += try IndicatorRow.fetchAll(db, run: p).filter { r in !peers.contains { $0.regionCode == r.regionCode && $0.code == r.code } } }
             return ReportData(run: run, recordsByStatus: statuses,
                               quarantineCount: quarantine.reduce(0) { $0 + $1.count }, quarantineByCode: quarantine,
-                              ruleHits: hits, indicators: try IndicatorRow.fetchAll(db, run: id), peerIndicators: peers,
+                              ruleHits: hits, indicators: own, peerIndicators: peers,
                               omissions: try OmissionEntry.fetchAll(db, run: id), enterprises: enterprises)
     }
 }

@@ -30,6 +30,7 @@ struct RunCommand: ParsableCommand {
         let logger = RunLog.logger(format: logFormat) { line in
             progress?.clear()
             FileHandle.standardError.write(Data((line + "\n").utf8))
+            progress?.redraw()
         }
         do {
             let definition = try PipelineDefinition.load(path: pipeline, periodOverride: period)
@@ -39,7 +40,7 @@ struct RunCommand: ParsableCommand {
             runner.progress = progress
             result = try runner.run()
         } catch {
-            progress?.clear()
+            progress?.end()
             if json {
                 let e = error as? YingtongError
                 print(RunLog.jsonLine(ts: Date(), level: "error", event: "failed", message: e?.messageZh ?? "\(error)",
@@ -48,7 +49,7 @@ struct RunCommand: ParsableCommand {
             }
             fail(error)
         }
-        progress?.clear()
+        progress?.end()
         if json {
             // The last line, for machines: where everything is.
             print(RunLog.jsonLine(ts: Date(), level: "info", event: "finished", message: "运行完成",

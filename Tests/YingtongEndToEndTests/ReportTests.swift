@@ -171,6 +171,28 @@ func structuralProblems(_ html: String) -> [String] {
         #expect(html.contains("href=\"feedback/index-2.html\""))
     }
 
+    /// Another region's run of the same period in the store (a city's counties) appears in the 研发三项 charts.
+    @Test func otherRegionsOfThePeriodAreCompared() throws {
+        let (dir, result) = try Self.demoRun()
+        var other = try demoPipeline(period: 2023, in: dir)
+        other.id = "neighbour-county"
+        other.region = "330726"
+        other.outputsDir = dir.appendingPathComponent("neighbour").path
+        _ = try PipelineRunner(definition: other).run()
+        let store = try Store(path: result.storePath, readOnly: true)
+        defer { try? store.close() }
+        let data = try ReportData.load(store: store, run: result.runID)
+        #expect(Set(data.indicators.map(\.regionCode)) == ["330727"])
+        #expect(Set(data.peerIndicators.map(\.regionCode)) == ["330726"])
+        let out = dir.appendingPathComponent("compared")
+        _ = try store.read { db in
+            try CycleReport(templates: try ReportTemplates.bundled()).write(db, store: store, run: result.runID, to: out.path)
+        }
+        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("研发三项：与上年及其他地区比较"))
+        #expect(html.matches(of: />330726</).count == 3)   // one bar label in each of the three charts
+    }
+
     @Test func briefNeverInventsAFigure() throws {
         let brief = try Brief(template: "{{rd_exp.shown}}|{{rd_exp.change_verb}}{{rd_exp.change_shown}}|{{rd_fte.shown}}|{{rd_intensity.completion}}|{{ind_rd_active.change_shown}}")
         let rows = [
