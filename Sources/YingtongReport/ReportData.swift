@@ -69,6 +69,14 @@ public struct ReportData: Sendable {
         return run.id
     }
 
+    /// The rule packs a run applied (`run.rule_packs`), without loading the rest of the report.
+    public static func rulePacks(store: Store, run id: Int64) throws -> [RulePack] {
+        let text = try store.read { db in
+            try String.fetchOne(db, sql: "SELECT rule_packs FROM run WHERE id = ?", arguments: [id])
+        } ?? "[]"
+        return (try? JSONDecoder().decode([RulePack].self, from: Data(text.utf8))) ?? []
+    }
+
     public static func load(store: Store, run id: Int64) throws -> ReportData {
         try store.read { db in try load(db, store: store, run: id) }
     }
@@ -108,14 +116,13 @@ public struct ReportData: Sendable {
                        SUM(v.severity = 'error') AS errors, SUM(v.severity = 'warning') AS warnings,
                        SUM(v.severity = 'info') AS infos, SUM(v.explanation IS NOT NULL) AS explained,
                        (SELECT r.name FROM record r WHERE r.run_id = v.run_id AND r.uscc = v.uscc LIMIT 1) AS rname,
-                       (SELECT o.name FROM omission o WHERE o.run_id = v.run_id AND o.uscc = v.uscc LIMIT 1) AS oname,
                        (SELECT s.name FROM roster s WHERE s.run_id = v.run_id AND s.uscc = v.uscc LIMIT 1) AS sname
                 FROM violation v WHERE v.run_id = ? AND v.superseded = 0
                 GROUP BY v.uscc, v.period
                 ORDER BY errors DESC, warnings DESC, v.uscc
                 """, arguments: [id]).map { r in
                 EnterpriseFindings(uscc: r["uscc"], period: r["period"],
-                                   name: (r["rname"] as String?) ?? (r["oname"] as String?) ?? (r["sname"] as String?),
+                                   name: (r["rname"] as String?) ?? (r["sname"] as String?),
                                    errors: r["errors"], warnings: r["warnings"], infos: r["infos"], explained: r["explained"])
             }
             // Other regions of the same period: the newest run per region (a city or province run has several).
@@ -130,10 +137,21 @@ public struct ReportData: Sendable {
             let own = all.contains { $0.regionCode == run.regionCode } ? all.filter { $0.regionCode == run.regionCode } : all
             var peers = all.filter { $0.regionCode != run.regionCode && own.count < all.count }
             for p in peerRuns { peers += try IndicatorRow.fetchAll(db, run: p).filter { r in !peers.contains { $0.regionCode == r.regionCode && $0.code == r.code } } }
+            // Units that sent nothing and are not on the roster are named by the omission list's evidence. (A
+            // correlated subquery on omission scanned the run's whole list per enterprise: omission is indexed by
+            // amount, not USCC.)
+            let omissions = try OmissionEntry.fetchAll(db, run: id)
+            var omissionNames: [String: String] = [:]
+            for o in omissions { if let n = o.name { omissionNames[o.uscc] = omissionNames[o.uscc] ?? n } }
+            let named = enterprises.map { e -> EnterpriseFindings in
+                var e = e
+                if e.name == nil { e.name = omissionNames[e.uscc] }
+                return e
+            }
             return ReportData(run: run, recordsByStatus: statuses,
                               quarantineCount: quarantine.reduce(0) { $0 + $1.count }, quarantineByCode: quarantine,
                               ruleHits: hits, indicators: own, peerIndicators: peers,
-                              omissions: try OmissionEntry.fetchAll(db, run: id), enterprises: enterprises)
+                              omissions: omissions, enterprises: named)
     }
 }
 
@@ -167,14 +185,18 @@ extension ReportData {
     public static func feedback(_ db: Database, store: Store, run: Int64, uscc: String, period: Int,
                                 inputs: [RunInput], titles: [String: String]) throws -> [FeedbackItem] {
         let dictionary = store.dictionary
-        let record = try store.recordValues(db, run: run, uscc: uscc, period: period)
-        let formVersion = record?["form_version"]?.text ?? "2021"
-            let rows = try Row.fetchAll(db, sql: """
+        // Cached statements: a report prepares these once, not once per enterprise (preparing `SELECT *` over
+        // the 150-column record table was most of a 反馈单's cost).
+        let record = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT * FROM record WHERE run_id = ? AND uscc = ? AND period = ? LIMIT 1
+            """), arguments: [run, uscc, period])
+        let formVersion = (record?["form_version"] as String?) ?? "2021"
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT rule, severity, project_name, fields, observed, expected, imbalance, message, explanation,
                        source_index, line
                 FROM violation WHERE run_id = ? AND uscc = ? AND period = ? AND superseded = 0
                 ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, rule, project_name, id
-                """, arguments: [run, uscc, period])
+                """), arguments: [run, uscc, period])
             var projectCache: [String: Row] = [:]
             return try rows.map { r in
                 let codes = (try? JSONDecoder().decode([String].self, from: Data((r["fields"] as String).utf8))) ?? []
@@ -182,9 +204,9 @@ extension ReportData {
                 var projectRow: Row?
                 if let project {
                     if let cached = projectCache[project] { projectRow = cached } else {
-                        projectRow = try Row.fetchOne(db, sql: """
+                        projectRow = try Row.fetchOne(db.cachedStatement(sql: """
                             SELECT * FROM project WHERE run_id = ? AND uscc = ? AND period = ? AND project_name = ? LIMIT 1
-                            """, arguments: [run, uscc, period, project])
+                            """), arguments: [run, uscc, period, project])
                         projectCache[project] = projectRow
                     }
                 }
@@ -197,9 +219,9 @@ extension ReportData {
                     }
                     var value: String?
                     if f.form == .projects, let projectRow {
-                        value = Self.projectValue(projectRow, field: f)
-                    } else if let v = record?[code] {
-                        value = Self.describe(v, field: f)
+                        value = Self.value(projectRow, field: f)
+                    } else if let record {
+                        value = Self.value(record, field: f)
                     }
                     return FeedbackItem.FieldValue(code: code, nameZh: f.name,
                                                    locationZh: Self.location(f, version: formVersion),
@@ -231,17 +253,14 @@ extension ReportData {
         return form.rawValue
     }
 
-    static func describe(_ v: StoredValue, field f: FieldDefinition) -> String {
-        switch v {
-        case .number(let m): return m.description + (f.unit ?? "")
-        case .text(let t): return t
-        }
-    }
-
-    static func projectValue(_ row: Row, field f: FieldDefinition) -> String? {
-        guard let dbv = row[f.code] as DatabaseValue?, !dbv.isNull else { return nil }
+    /// A stored value as sent, in the dictionary's canonical unit (money exactly, in 千元 with its 元 digits).
+    static func value(_ row: Row, field f: FieldDefinition) -> String? {
+        guard row.hasColumn(f.code), let dbv = row[f.code] as DatabaseValue?, !dbv.isNull else { return nil }
         if let m = StoredValue.milli(dbv, storage: FieldStorage(f.type)) { return m.description + (f.unit ?? "") }
-        if case .string(let s) = dbv.storage { return s }
-        return nil
+        switch dbv.storage {
+        case .string(let s): return s
+        case .int64(let i): return String(i)
+        default: return nil
+        }
     }
 }

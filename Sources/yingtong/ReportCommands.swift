@@ -56,7 +56,7 @@ struct ReportCommand: ParsableCommand {
     func ruleTitles(store: Store, run: Int64) throws -> [String: String] {
         var paths = rulePacks
         if paths.isEmpty {
-            let recorded = try ReportData.load(store: store, run: run).run.rulePacks.map(\.path)
+            let recorded = try ReportData.rulePacks(store: store, run: run).map(\.path)
             paths = recorded.map { "pipelines/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
         }
         var titles: [String: String] = [:]
