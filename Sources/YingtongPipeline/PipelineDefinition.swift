@@ -46,6 +46,9 @@ public struct PipelineDefinition: Sendable {
     /// unit: 千元 for money) beyond which a field that differs is reported (RC01).
     public var reconcileAuthority: String = "bureau_rd"
     public var reconcileTolerance: Decimal = 1
+    /// `outputs: {feedback: false}` skips the per-enterprise 反馈单 pages (report.html is always written): a
+    /// province-sized benchmark need not write a page per enterprise.
+    public var feedbackPages: Bool = true
     /// The folder of the pipeline file: relative paths resolve against it.
     public var baseDirectory: URL
     public var filePath: String
@@ -141,7 +144,7 @@ public struct PipelineDefinition: Sendable {
         let outputs = (root["outputs"] as? [String: Any]) ?? [:]
         let base = url.deletingLastPathComponent()
         let subst = { (s: String) in s.replacingOccurrences(of: "{period}", with: String(period)) }
-        return PipelineDefinition(
+        var definition = PipelineDefinition(
             id: id, nameZh: root["name_zh"] as? String, region: region,
             regionAliases: ((root["region_aliases"] as? [Any]) ?? []).map { "\($0)" },
             period: period, storePath: subst(store), previousPath: (root["previous"] as? String).map(subst),
@@ -151,6 +154,8 @@ public struct PipelineDefinition: Sendable {
             indicatorSettings: indicatorSettings, targets: targets,
             batchSize: (root["batch_size"] as? Int) ?? 4096, reconcileAuthority: authority,
             reconcileTolerance: tolerance, baseDirectory: base, filePath: path)
+        definition.feedbackPages = (outputs["feedback"] as? Bool) ?? true
+        return definition
     }
 
     /// A path of the pipeline resolved against the pipeline file's folder.

@@ -280,7 +280,8 @@ public struct PipelineRunner {
         try writer.finish(manifest: manifest)
         stage("指标与清单")
         // Inside the transaction: a report that cannot be written rolls the run back with everything else.
-        let report = try RunReports.write(writer: writer, store: store, packs: packs, to: staging, progress: progress)
+        let report = try RunReports.write(writer: writer, store: store, packs: packs, to: staging, progress: progress,
+                                          feedbackPages: d.feedbackPages)
         stage("报告与反馈单（\(report.feedbackPages) 家企业）")
         try writer.commit()
         stage("提交事务")

@@ -32,6 +32,8 @@ public struct CycleReport {
     public var omissionRows = 200
     /// Called after each enterprise's 反馈单 with (done, total), for a progress bar.
     public var onPage: ((Int, Int) -> Void)?
+    /// Whether to write each enterprise's 反馈单 (the enterprise list and its links are written either way).
+    public var feedbackPages = true
 
     public init(templates: ReportTemplates, titles: [String: String] = [:]) {
         self.templates = templates
@@ -53,7 +55,7 @@ public struct CycleReport {
                                             "enterprises")
             try write(html, to: feedbackDir + "/index-\(i + 1).html")
         }
-        for (done, e) in data.enterprises.enumerated() {
+        for (done, e) in data.enterprises.enumerated() where feedbackPages {
             defer { onPage?(done + 1, data.enterprises.count) }
             let items = try ReportData.feedback(db, store: store, run: run, uscc: e.uscc, period: e.period,
                                                 inputs: data.run.inputs, titles: titles)
@@ -67,7 +69,7 @@ public struct CycleReport {
                                           "report")
         try write(report, to: dir + "/report.html")
         return Summary(reportPath: dir + "/report.html", reportBytes: report.utf8.count,
-                       feedbackPages: data.enterprises.count, indexPages: pages.count, largestFeedbackBytes: largest)
+                       feedbackPages: feedbackPages ? data.enterprises.count : 0, indexPages: pages.count, largestFeedbackBytes: largest)
     }
 
     func write(_ text: String, to path: String, bom: Bool = false) throws {
@@ -166,7 +168,7 @@ public struct CycleReport {
             "listTitle": "\(data.run.pipeline) \(data.run.period)年 有审核问题的企业（第\(number)/\(max(count, 1))页）",
             "period": data.run.period, "enterpriseRows": rows, "hasEnterprises": !rows.isEmpty,
             "enterpriseCount": Fmt.int(data.enterprises.count), "pageLinks": links, "paged": count > 1,
-            "pageNumber": number, "pageCount": max(count, 1), "pageSize": pageSize,
+            "pageNumber": number, "pageCount": max(count, 1), "pageSize": pageSize, "hasPages": feedbackPages,
         ]
     }
 }

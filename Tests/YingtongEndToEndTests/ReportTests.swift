@@ -171,6 +171,23 @@ func structuralProblems(_ html: String) -> [String] {
         #expect(html.contains("href=\"feedback/index-2.html\""))
     }
 
+    /// `outputs: {feedback: false}` keeps report.html and the enterprise list but writes no 反馈单 pages.
+    @Test func feedbackPagesCanBeSwitchedOff() throws {
+        let dir = temporaryDirectory()
+        let path = try writeDemoPipeline(in: dir)
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        text = text.replacingOccurrences(of: "  dir: \(dir.path)/{period}", with: "  dir: \(dir.path)/{period}\n  feedback: false")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let definition = try PipelineDefinition.load(path: path, periodOverride: 2022)
+        #expect(definition.feedbackPages == false)
+        let result = try PipelineRunner(definition: definition).run()
+        let feedback = URL(fileURLWithPath: result.outputsDir).appendingPathComponent("feedback")
+        let files = try FileManager.default.contentsOfDirectory(atPath: feedback.path)
+        #expect(files.allSatisfy { $0.hasPrefix("index-") } && !files.isEmpty)
+        let index = try String(contentsOf: feedback.appendingPathComponent("index-1.html"), encoding: .utf8)
+        #expect(index.contains("未生成（outputs.feedback: false）") && !index.contains("-2022.html"))
+    }
+
     /// Another region's run of the same period in the store (a city's counties) appears in the 研发三项 charts.
     @Test func otherRegionsOfThePeriodAreCompared() throws {
         let (dir, result) = try Self.demoRun()
