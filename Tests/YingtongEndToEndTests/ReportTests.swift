@@ -238,6 +238,11 @@ func structuralProblems(_ html: String) -> [String] {
         #expect(Fmt.decimal(30, places: 2) == "30.00")
         #expect(Fmt.int(1234567) == "1,234,567")
         #expect(Fmt.wan(Milli(raw: 21_772_600)) == "2177.2600")
+        #expect(FeedbackCSVCell.escape("=SUM(A1)") == "'=SUM(A1)")
+        #expect(FeedbackCSVCell.escape("-12.5") == "-12.5")
+        #expect(FeedbackCSVCell.escape("-x") == "'-x")
+        #expect(FeedbackCSVCell.escape("a,\"b\"") == "\"a,\"\"b\"\"\"")
+        #expect(FeedbackCSVCell.escape("研发费用") == "研发费用")
     }
 
     @Test func progressLineShowsRateAndRemainingTime() {
