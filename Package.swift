@@ -13,7 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // XLSX is a zip of XML parts; the zip container is not the product's logic (issue 6).
@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // Property-based tests (issue 8).
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // Templates of the HTML report, the 反馈单 and the brief (issue 7).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // SHA-256 of every input comes from the system's OpenSSL: the same audited code, without compiling a
@@ -71,7 +73,14 @@ let package = Package(
                            .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "YingtongReport", dependencies: ["YingtongModel", "YingtongStore", "YingtongIndicators"]),
+        // Reports for people (FORMATS §6): HTML report, 反馈单, the brief, rendered from Mustache templates.
+        .target(
+            name: "YingtongReport",
+            dependencies: ["YingtongModel", "YingtongStore", "YingtongIndicators",
+                           .product(name: "Mustache", package: "swift-mustache"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            resources: [.copy("Templates")]
+        ),
         .target(
             name: "YingtongPipeline",
             dependencies: [
@@ -94,6 +103,7 @@ let package = Package(
                 "YingtongWarehouse",
                 "YingtongStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "YingtongReport", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // scripts/bench-rules: the rule catalogue over 1,000,000 synthetic enterprises (release build only).
@@ -128,7 +138,8 @@ let package = Package(
         .testTarget(
             name: "YingtongEndToEndTests",
             dependencies: ["YingtongPipeline", "YingtongStore", "YingtongIndicators", "YingtongModel", "yingtong",
-                           .product(name: "GRDB", package: "GRDB.swift")]
+                           .product(name: "GRDB", package: "GRDB.swift"),
+                           "YingtongReport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "YingtongExportTests",

@@ -7,7 +7,7 @@ import Foundation
 ///
 /// Stages: `ingest` (a first batch read and handed to the loader), `load` (a first batch inserted in the run's
 /// open transaction), `commit` (the transaction complete, just before SQLite's COMMIT), `publish` (committed, the
-/// output files not yet swapped in).
+/// output files not yet swapped in), `warehouse` (the PostgreSQL load complete, just before its COMMIT).
 public enum StageHook {
     private static let pauseAt: String? = ProcessInfo.processInfo.environment["YINGTONG_PAUSE_AT"]
     private static let pauseFile: String? = ProcessInfo.processInfo.environment["YINGTONG_PAUSE_FILE"]

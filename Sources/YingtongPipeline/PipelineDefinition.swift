@@ -49,6 +49,9 @@ public struct PipelineDefinition: Sendable {
     public var reconcileTolerance: Decimal = 1
     /// Resource limits for every input of the run (`limits:`); defaults when the file has none.
     public var limits = InputLimits()
+    /// `outputs: {feedback: false}` skips the per-enterprise 反馈单 pages (report.html is always written): a
+    /// province-sized benchmark need not write a page per enterprise.
+    public var feedbackPages: Bool = true
     /// The folder of the pipeline file: relative paths resolve against it.
     public var baseDirectory: URL
     public var filePath: String
@@ -165,6 +168,7 @@ public struct PipelineDefinition: Sendable {
             batchSize: (root["batch_size"] as? Int) ?? 4096, reconcileAuthority: authority,
             reconcileTolerance: tolerance, baseDirectory: base, filePath: path)
         definition.limits = limits
+        definition.feedbackPages = (outputs["feedback"] as? Bool) ?? true
         try definition.readOutputsAndRegions(root: root, outputs: outputs, fail: fail)
         return definition
     }

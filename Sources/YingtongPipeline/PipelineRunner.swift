@@ -16,6 +16,8 @@ public struct RunResult: Sendable {
     public var counts: [String: Int]
     public var errorFindings: Int
     public var indicators: [IndicatorRow]
+    /// The HTML cycle report (`report.html` in the outputs), with feedback pages under `feedback/`.
+    public var reportPath: String? = nil
 
     /// The run's last line for people: where the results are.
     public var summaryZh: String {
@@ -24,6 +26,7 @@ public struct RunResult: Sendable {
         隔离 \(counts["quarantine_entries", default: 0]) 项，审核发现 \(counts["violations", default: 0]) 条。
         数据库：\(storePath)
         指标：\(indicatorsCSV)
+        输出目录：\(outputsDir)（报告 report.html，企业反馈单 feedback/）
         """
     }
 }
@@ -35,6 +38,8 @@ public struct PipelineRunner {
     public let definition: PipelineDefinition
     public let log: (String) -> Void
     public static let version = "0.1.0"
+    /// A progress bar per stage (terminal only); nil draws nothing.
+    public var progress: RunProgress?
 
     /// Called with the store and the run's id once the run has committed (the command-line tool loads the
     /// PostgreSQL warehouse here, so this module does not link SwiftNIO).
@@ -75,8 +80,12 @@ public struct PipelineRunner {
         var sink = LoadSink(loader: loader, normalizer: Normalizer(settings: NormalizeSettings(
             period: d.period, countyCodes: Set([d.region] + d.regionAliases + d.regions), emitFormatFindings: !packDefinesFormatRules,
             maxFindingsPerRecord: d.limits.maxFindingsPerRecord)))
+        sink.progress = progress
         var runInputs: [RunInput] = []
+        let inputSizes = inputs.map { ((try? FileManager.default.attributesOfItem(atPath: $0.path)[.size]) as? Int64) ?? 0 }
+        progress?.begin("读取", totalBytes: inputSizes.reduce(0, +))
         for input in inputs {
+            progress?.beginFile(base: inputSizes.prefix(Int(input.index)).reduce(0, +))
             let relative = Self.relativePath(input.path)
             let file = SourceFile(index: input.index, path: relative, role: input.source.role, form: input.source.form,
                                   encoding: input.source.encoding, defaultMoneyUnit: input.source.unit,
@@ -114,6 +123,7 @@ public struct PipelineRunner {
 
         var mark = Date()
         func stage(_ name: String) {
+            progress?.end()
             log(String(format: "  %@：%.2f 秒", name, Date().timeIntervalSince(mark)))
             mark = Date()
         }
@@ -172,7 +182,11 @@ public struct PipelineRunner {
             let closesPerBlock = engines.map { e in
                 e.pack.rules.allSatisfy { ($0.groupBy ?? ["uscc"]).contains("uscc") }
             }
+            progress?.begin("规则审核", totalRecords: try writer.withDatabase { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE run_id = ?", arguments: [writer.runID]) ?? 0
+            })
             try writer.forEachEnterpriseBlock(size: d.batchSize) { activity, projects in
+                progress?.advance(records: activity.count)
                 let batch = EnterpriseBatch(activity: activity, projects: projects,
                                             projectRanges: Self.projectRanges(activity, projects))
                 bindings.prepare(activity)
@@ -290,6 +304,10 @@ public struct PipelineRunner {
             log("导出 \(request.defaultFileName)：\(summary.rows.values.reduce(0, +)) 行")
         }
         stage("指标与清单")
+        // Inside the transaction: a report that cannot be written rolls the run back with everything else.
+        let report = try RunReports.write(writer: writer, store: store, packs: packs, to: staging, progress: progress,
+                                          feedbackPages: d.feedbackPages)
+        stage("报告与反馈单（\(report.feedbackPages) 家企业）")
         try writer.commit()
         stage("提交事务")
         StageHook.reached("publish")
@@ -299,7 +317,7 @@ public struct PipelineRunner {
         log(String(format: "完成，用时 %.1f 秒", Date().timeIntervalSince(started)))
         return RunResult(runID: writer.runID, storePath: storePath, outputsDir: outputs,
                          indicatorsCSV: outputs + "/indicators.csv", counts: counts,
-                         errorFindings: loader.errorCount, indicators: indicators)
+                         errorFindings: loader.errorCount, indicators: indicators, reportPath: outputs + "/report.html")
     }
 
     /// For each 107-2 record of a block (sorted by USCC), the range of its enterprise's rows in the projects block
@@ -334,6 +352,7 @@ struct LoadSink: RecordSink {
     var moved: (lines: Int, records: Int) = (0, 0)
     var pendingQuarantine: [QuarantineEntry] = []
     var pendingExplanations: [ExplanationNote] = []
+    var progress: RunProgress?
 
     init(loader: LoadThread, normalizer: Normalizer) {
         self.loader = loader
@@ -342,6 +361,7 @@ struct LoadSink: RecordSink {
 
     mutating func accept(_ batch: RawBatch) throws {
         var n = normalizer.normalize(batch, sequenceStart: sequence)
+        progress?.advance(records: batch.count, fileOffset: batch.provenance.last?.byteOffset)
         sequence += Int64(batch.count)
         moved.lines += n.quarantinedRecordLines
         moved.records += n.quarantinedRecords

@@ -128,6 +128,7 @@ public struct PostgresWarehouse: Sendable {
                         rows[shape.name] = try await copy(connection, shape: shape, store: store, filter: nil, runID: nil)
                     }
                 }
+                StageHook.reached("warehouse")   // crash-safety test: killed here, PostgreSQL rolls the load back
                 try await exec(connection, "COMMIT")
                 result = WarehouseLoad(warehouseRunID: newID, rows: rows)
             } catch {

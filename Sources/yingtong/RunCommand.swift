@@ -16,25 +16,55 @@ struct RunCommand: ParsableCommand {
     @Option(help: "报告年度，覆盖流水线文件中的 period")
     var period: Int?
 
-    @Flag(help: "只输出最后的结果位置")
+    @Flag(help: "只输出最后的结果位置（不显示进度和日志）")
     var quiet = false
+
+    @Option(help: "日志格式：text（给人看）或 json（每行一个 JSON 对象，给程序读）")
+    var logFormat: RunLog.Format = .text
 
     func run() throws {
         let result: RunResult
+        let json = logFormat == .json
+        // A bar only for a person at a terminal: never on a pipe, with --quiet or with JSON logs.
+        let progress = quiet || json ? nil : RunProgress.terminal()
+        let logger = RunLog.logger(format: logFormat) { line in
+            progress?.clear()
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+            progress?.redraw()
+        }
         do {
             let definition = try PipelineDefinition.load(path: pipeline, periodOverride: period)
             var runner = PipelineRunner(definition: definition, log: { line in
-                if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+                if !quiet { logger.info("\(line)") }
             })
+            runner.progress = progress
             runner.afterCommit = try WarehouseStep.make(definition, quiet: quiet)
             result = try runner.run()
         } catch {
+            progress?.end()
+            if json {
+                let e = error as? YingtongError
+                print(RunLog.jsonLine(ts: Date(), level: "error", event: "failed", message: e?.messageZh ?? "\(error)",
+                                      fields: [("code", e?.code ?? "E-RUN")]))
+                Foundation.exit(2)
+            }
             fail(error)
         }
-        print(result.summaryZh)
+        progress?.end()
+        if json {
+            // The last line, for machines: where everything is.
+            print(RunLog.jsonLine(ts: Date(), level: "info", event: "finished", message: "运行完成",
+                                  fields: [("store", result.storePath), ("outputs", result.outputsDir),
+                                           ("report", result.reportPath ?? ""), ("indicators", result.indicatorsCSV),
+                                           ("error_findings", String(result.errorFindings))]))
+        } else {
+            print(result.summaryZh)
+        }
         if result.errorFindings > 0 { throw ExitCode(1) }
     }
 }
+
+extension RunLog.Format: ExpressibleByArgument {}
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

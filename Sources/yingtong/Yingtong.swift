@@ -13,7 +13,7 @@ struct Yingtong: ParsableCommand {
         退出码：0 成功；1 运行完成但有强制性（error）审核错误；2 无法运行（流水线文件错误、输入不可读）。
         """,
         subcommands: [RunCommand.self, ReadCommand.self, ValidateCommand.self, RulesCommand.self, GenerateCommand.self,
-                      ExportCommand.self, WarehouseCommand.self])
+                      ExportCommand.self, WarehouseCommand.self, ReportCommand.self, BriefCommand.self])
 }
 
 /// Exit code 2 with a one-line Chinese reason, for failures that stop a command before it can finish.

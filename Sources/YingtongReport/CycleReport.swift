@@ -1,0 +1,174 @@
+import Foundation
+import GRDB
+import YingtongModel
+import YingtongStore
+
+/// Writes the people-facing report of one run into a folder: `report.html` (summary, rule-hit chart, indicators,
+/// 研发三项 charts, the omission list, the first page of enterprises), `feedback/index-N.html` (every enterprise
+/// with findings, 500 a page) and one `feedback/<USCC>-<period>.html` and `.csv` per enterprise.
+///
+/// The report stays small at any number of violations: findings are aggregated by rule, the omission list is cut
+/// at ``omissionRows`` (the whole list is in 应统尽统排查清单.csv), and the per-finding detail lives only in the
+/// enterprises' own pages.
+///
+/// ```swift
+/// let summary = try store.read { db in
+///     try CycleReport(templates: .bundled()).write(db, store: store, run: runID, to: outputs)
+/// }
+/// ```
+public struct CycleReport {
+    public struct Summary: Sendable {
+        public var reportPath: String
+        public var reportBytes: Int
+        public var feedbackPages: Int
+        public var indexPages: Int
+        public var largestFeedbackBytes: Int
+    }
+
+    public let templates: ReportTemplates
+    /// Rule id → Chinese title, from the run's rule packs.
+    public var titles: [String: String]
+    public var pageSize = 500
+    public var omissionRows = 200
+    /// Called after each enterprise's 反馈单 with (done, total), for a progress bar.
+    public var onPage: ((Int, Int) -> Void)?
+    /// Whether to write each enterprise's 反馈单 (the enterprise list and its links are written either way).
+    public var feedbackPages = true
+
+    public init(templates: ReportTemplates, titles: [String: String] = [:]) {
+        self.templates = templates
+        self.titles = titles
+    }
+
+    public func write(_ db: Database, store: Store, run: Int64, to dir: String) throws -> Summary {
+        let data = try ReportData.load(db, store: store, run: run)
+        let fm = FileManager.default
+        let feedbackDir = dir + "/feedback"
+        try fm.createDirectory(atPath: feedbackDir, withIntermediateDirectories: true)
+
+        let pages = stride(from: 0, to: max(data.enterprises.count, 1), by: pageSize).map {
+            Array(data.enterprises[$0..<min($0 + pageSize, data.enterprises.count)])
+        }
+        var largest = 0
+        for (i, page) in pages.enumerated() {
+            let html = try templates.render(indexContext(data, page: page, number: i + 1, of: pages.count, prefix: ""),
+                                            "enterprises")
+            try write(html, to: feedbackDir + "/index-\(i + 1).html")
+        }
+        for (done, e) in data.enterprises.enumerated() where feedbackPages {
+            defer { onPage?(done + 1, data.enterprises.count) }
+            let items = try ReportData.feedback(db, store: store, run: run, uscc: e.uscc, period: e.period,
+                                                inputs: data.run.inputs, titles: titles)
+            let stem = FeedbackFileName.stem(uscc: e.uscc, period: e.period)
+            let html = try templates.render(FeedbackPage.context(e, items: items, run: data.run), "feedback")
+            largest = max(largest, html.utf8.count)
+            try write(html, to: feedbackDir + "/\(stem).html")
+            try write(FeedbackPage.csv(e, items: items), to: feedbackDir + "/\(stem).csv", bom: true)
+        }
+        let report = try templates.render(reportContext(data, firstPage: pages.first ?? [], pageCount: pages.count),
+                                          "report")
+        try write(report, to: dir + "/report.html")
+        return Summary(reportPath: dir + "/report.html", reportBytes: report.utf8.count,
+                       feedbackPages: feedbackPages ? data.enterprises.count : 0, indexPages: pages.count, largestFeedbackBytes: largest)
+    }
+
+    func write(_ text: String, to path: String, bom: Bool = false) throws {
+        var data = Data()
+        if bom { data.append(contentsOf: [0xEF, 0xBB, 0xBF]) }
+        data.append(contentsOf: text.utf8)
+        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
+            throw YingtongError("E-REPORT-WRITE", "无法写入报告文件 \(path)：\(error.localizedDescription)")
+        }
+    }
+
+    static let statusLabels: [(String, String)] = [
+        ("clean", "无问题"), ("explained", "核实性问题已说明"), ("flagged", "核实性问题待核实"), ("rejected", "有强制性错误"),
+    ]
+
+    static let trio = ["rd_intensity", "rd_fte_per_10k", "ind_rd_active_share"]
+
+    func reportContext(_ data: ReportData, firstPage: [ReportData.EnterpriseFindings], pageCount: Int) -> [String: Any] {
+        let r = data.run
+        let inputs: [[String: Any]] = r.inputs.map { i in
+            ["path": i.path, "role": i.role, "sha256": i.sha256, "sha256Short": String(i.sha256.prefix(12)),
+             "size": Fmt.size(i.bytes), "encoding": i.encoding, "physical": Fmt.int(i.lines.physicalLines),
+             "records": Fmt.int(i.lines.records), "quarantined": Fmt.int(i.lines.quarantinedRecords)]
+        }
+        let statuses: [[String: Any]] = Self.statusLabels.map { code, label in
+            ["code": code, "label": label, "count": Fmt.int(data.recordsByStatus[code, default: 0])]
+        }
+        let totalRecords = data.recordsByStatus.values.reduce(0, +)
+        let indicators: [[String: Any]] = data.indicators.map { row in
+            [
+                "code": row.code, "name": row.nameZh, "unit": row.unit,
+                "value": Fmt.value(row.value, unit: row.unit), "prev": Fmt.value(row.prevValue, unit: row.unit),
+                "change": row.change.map { Fmt.value($0, unit: row.changeUnit ?? row.unit) + (row.changeUnit.map { " \($0)" } ?? "") } ?? "—",
+                "growth": row.growthRate.map { Fmt.value($0, unit: "%") + "%" } ?? "—",
+                "target": row.target.map { Fmt.value($0, unit: row.unit) } ?? "—",
+                "completion": row.completionRate.map { Fmt.value($0, unit: "%") + "%" } ?? "—",
+                "note": row.note ?? "",
+                "down": (row.change ?? 0) < 0,
+            ]
+        }
+        let byCode = Dictionary(data.indicators.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+        let charts: [[String: Any]] = Self.trio.compactMap { code in
+            guard let row = byCode[code] else { return nil }
+            return Charts.indicator(row, peers: data.peerIndicators.filter { $0.code == code })
+        }
+        let withPage = Set(data.enterprises.map { "\($0.uscc)|\($0.period)" })
+        let omissions: [[String: Any]] = data.omissions.prefix(omissionRows).map { o in
+            ["uscc": o.uscc, "name": o.name ?? "", "rules": o.rules.joined(separator: " "),
+             "estimate": Fmt.wan(o.estimatedMissing), "basis": o.basis ?? "", "method": o.method,
+             "reported": o.reported ? "已报送" : "未报送", "evidence": o.evidenceZh,
+             "href": "feedback/" + FeedbackFileName.stem(uscc: o.uscc, period: o.period) + ".html",
+             "hasPage": withPage.contains("\(o.uscc)|\(o.period)")]
+        }
+        let omissionTotal = data.omissions.reduce(Milli.zero) { $0 + $1.estimatedMissing }
+        let hitRows: [[String: Any]] = data.ruleHits.map { h in
+            ["rule": h.rule, "title": titles[h.rule] ?? "", "severity": h.severity.labelZh, "cls": h.severity.rawValue,
+             "violations": Fmt.int(h.violations), "enterprises": Fmt.int(h.enterprises)]
+        }
+        let violations = data.ruleHits.reduce(0) { $0 + $1.violations }
+        var context: [String: Any] = [
+            "title": "\(r.pipeline) \(r.period)年研发统计审核报告",
+            "pipeline": r.pipeline, "region": r.regionCode, "period": r.period, "prevPeriod": r.period - 1,
+            "startedAt": r.startedAt, "finishedAt": r.finishedAt ?? "", "version": r.yingtongVersion,
+            "inputs": inputs, "inputCount": r.inputs.count,
+            "rulePacks": r.rulePacks.map { ["path": $0.path, "sha256Short": String($0.sha256.prefix(12)), "rules": $0.rules] },
+            "statuses": statuses, "totalRecords": Fmt.int(totalRecords),
+            "quarantineCount": Fmt.int(data.quarantineCount),
+            "hasRulePacks": !r.rulePacks.isEmpty, "hasQuarantineCodes": !data.quarantineByCode.isEmpty,
+            "quarantineCodes": data.quarantineByCode.prefix(12).map { ["code": $0.code, "count": Fmt.int($0.count)] },
+            "violationCount": Fmt.int(violations),
+            "ruleChart": Charts.ruleHits(data.ruleHits, titles: titles),
+            "ruleRows": hitRows, "hasHits": !hitRows.isEmpty,
+            "indicators": indicators, "hasIndicators": !indicators.isEmpty,
+            "trioCharts": charts, "hasPeers": !data.peerIndicators.isEmpty,
+            "omissions": omissions, "hasOmissions": !omissions.isEmpty,
+            "omissionCount": Fmt.int(data.omissions.count), "omissionTotal": Fmt.wan(omissionTotal),
+            "omissionCut": data.omissions.count > omissionRows, "omissionRows": omissionRows,
+        ]
+        for (k, v) in indexContext(data, page: firstPage, number: 1, of: pageCount, prefix: "feedback/") { context[k] = v }
+        return context
+    }
+
+    /// One page of the enterprise list; `prefix` is the path from the page's folder to feedback/.
+    func indexContext(_ data: ReportData, page: [ReportData.EnterpriseFindings], number: Int, of count: Int,
+                      prefix: String) -> [String: Any] {
+        let rows: [[String: Any]] = page.map { e in
+            ["uscc": e.uscc, "name": e.name ?? "（名称不详）", "errors": e.errors, "warnings": e.warnings,
+             "infos": e.infos, "explained": e.explained,
+             "href": prefix + FeedbackFileName.stem(uscc: e.uscc, period: e.period) + ".html",
+             "csv": prefix + FeedbackFileName.stem(uscc: e.uscc, period: e.period) + ".csv"]
+        }
+        let links: [[String: Any]] = (1...max(count, 1)).map { n in
+            ["n": n, "href": prefix + "index-\(n).html", "current": n == number]
+        }
+        return [
+            "listTitle": "\(data.run.pipeline) \(data.run.period)年 有审核问题的企业（第\(number)/\(max(count, 1))页）",
+            "period": data.run.period, "enterpriseRows": rows, "hasEnterprises": !rows.isEmpty,
+            "enterpriseCount": Fmt.int(data.enterprises.count), "pageLinks": links, "paged": count > 1,
+            "pageNumber": number, "pageCount": max(count, 1), "pageSize": pageSize, "hasPages": feedbackPages,
+        ]
+    }
+}

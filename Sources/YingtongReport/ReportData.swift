@@ -1,0 +1,266 @@
+import Foundation
+import GRDB
+import YingtongModel
+import YingtongStore
+
+/// Everything the people-facing reports say about one committed run, read from the store.
+///
+/// Findings are read aggregated (per rule and severity, per enterprise) so the size of the report does not grow
+/// with the number of violations; the detail is read per enterprise for its own feedback page.
+///
+/// ```swift
+/// let data = try ReportData.load(store: store, period: 2023)
+/// print(data.ruleHits.map(\.rule))
+/// ```
+public struct ReportData: Sendable {
+    public struct Run: Sendable {
+        public var id: Int64
+        public var pipeline: String
+        public var regionCode: String
+        public var period: Int
+        public var startedAt: String
+        public var finishedAt: String?
+        public var yingtongVersion: String
+        public var inputs: [RunInput]
+        public var rulePacks: [RulePack]
+        public var counts: [String: Int]
+    }
+
+    public struct RuleHit: Sendable, Hashable {
+        public var rule: String
+        public var severity: Severity
+        public var violations: Int
+        public var enterprises: Int
+    }
+
+    public struct EnterpriseFindings: Sendable, Hashable {
+        public var uscc: String
+        public var period: Int
+        public var name: String?
+        public var errors: Int
+        public var warnings: Int
+        public var infos: Int
+        public var explained: Int
+    }
+
+    public var run: Run
+    public var recordsByStatus: [String: Int]
+    public var quarantineCount: Int
+    public var quarantineByCode: [(code: String, count: Int)]
+    public var ruleHits: [RuleHit]
+    public var indicators: [IndicatorRow]
+    /// Indicators of the same period from other regions' runs in the store (a city run), newest run per region.
+    public var peerIndicators: [IndicatorRow]
+    public var omissions: [OmissionEntry]
+    public var enterprises: [EnterpriseFindings]
+
+    /// The newest committed run for `period` (and `region`/`pipeline` when given).
+    public static func findRun(store: Store, period: Int, region: String? = nil, pipeline: String? = nil) throws -> Int64 {
+        let runs = try store.runs().filter {
+            $0.period == period && $0.status == "ok" && (region == nil || $0.regionCode == region)
+                && (pipeline == nil || $0.pipeline == pipeline)
+        }
+        guard let run = runs.first else {
+            var what = "报告期 \(period)"
+            if let region { what += "、地区 \(region)" }
+            if let pipeline { what += "、流水线 \(pipeline)" }
+            throw YingtongError("E-REPORT-RUN", "数据库 \(store.path) 中没有\(what)的已完成运行")
+        }
+        return run.id
+    }
+
+    /// The rule packs a run applied (`run.rule_packs`), without loading the rest of the report.
+    public static func rulePacks(store: Store, run id: Int64) throws -> [RulePack] {
+        let text = try store.read { db in
+            try String.fetchOne(db, sql: "SELECT rule_packs FROM run WHERE id = ?", arguments: [id])
+        } ?? "[]"
+        return (try? JSONDecoder().decode([RulePack].self, from: Data(text.utf8))) ?? []
+    }
+
+    public static func load(store: Store, run id: Int64) throws -> ReportData {
+        try store.read { db in try load(db, store: store, run: id) }
+    }
+
+    /// Reads on a connection the caller holds (the run's own writer, before it commits).
+    public static func load(_ db: Database, store: Store, run id: Int64) throws -> ReportData {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE id = ?", arguments: [id]) else {
+                throw YingtongError("E-REPORT-RUN", "数据库 \(store.path) 中没有运行 \(id)")
+            }
+            let decoder = JSONDecoder()
+            func decode<T: Decodable>(_ type: T.Type, _ column: String, _ fallback: T) -> T {
+                let text: String = row[column] ?? ""
+                return (try? decoder.decode(T.self, from: Data(text.utf8))) ?? fallback
+            }
+            let run = Run(id: id, pipeline: row["pipeline"], regionCode: row["region_code"], period: row["period"],
+                          startedAt: row["started_at"], finishedAt: row["finished_at"],
+                          yingtongVersion: row["yingtong_version"], inputs: decode([RunInput].self, "inputs", []),
+                          rulePacks: decode([RulePack].self, "rule_packs", []),
+                          counts: decode([String: Int].self, "counts", [:]))
+            var statuses: [String: Int] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM record WHERE run_id = ? GROUP BY status",
+                                      arguments: [id]) {
+                statuses[r["status"]] = r["n"]
+            }
+            let quarantine = try Row.fetchAll(db, sql: """
+                SELECT code, COUNT(*) AS n FROM quarantine WHERE run_id = ? GROUP BY code ORDER BY n DESC, code
+                """, arguments: [id]).map { (code: $0["code"] as String, count: $0["n"] as Int) }
+            let hits = try Row.fetchAll(db, sql: """
+                SELECT rule, severity, COUNT(*) AS n, COUNT(DISTINCT uscc) AS e FROM violation
+                WHERE run_id = ? AND superseded = 0 GROUP BY rule, severity
+                """, arguments: [id]).map { r in
+                RuleHit(rule: r["rule"], severity: Severity(rawValue: r["severity"]) ?? .info, violations: r["n"],
+                        enterprises: r["e"])
+            }.sorted { ($0.severity, $0.violations, $1.rule) > ($1.severity, $1.violations, $0.rule) }
+            let enterprises = try Row.fetchAll(db, sql: """
+                SELECT v.uscc, v.period,
+                       SUM(v.severity = 'error') AS errors, SUM(v.severity = 'warning') AS warnings,
+                       SUM(v.severity = 'info') AS infos, SUM(v.explanation IS NOT NULL) AS explained,
+                       (SELECT r.name FROM record r WHERE r.run_id = v.run_id AND r.uscc = v.uscc LIMIT 1) AS rname,
+                       (SELECT s.name FROM roster s WHERE s.run_id = v.run_id AND s.uscc = v.uscc LIMIT 1) AS sname
+                FROM violation v WHERE v.run_id = ? AND v.superseded = 0
+                GROUP BY v.uscc, v.period
+                ORDER BY errors DESC, warnings DESC, v.uscc
+                """, arguments: [id]).map { r in
+                EnterpriseFindings(uscc: r["uscc"], period: r["period"],
+                                   name: (r["rname"] as String?) ?? (r["sname"] as String?),
+                                   errors: r["errors"], warnings: r["warnings"], infos: r["infos"], explained: r["explained"])
+            }
+            // Other regions of the same period: the newest run per region (a city or province run has several).
+            let peerRuns = try Int64.fetchAll(db, sql: """
+                SELECT MAX(r.id) FROM run r WHERE r.period = ? AND r.status = 'ok' AND r.region_code <> ?
+                  AND EXISTS (SELECT 1 FROM indicator i WHERE i.run_id = r.id)
+                GROUP BY r.region_code
+                """, arguments: [run.period, run.regionCode])
+            // A multi-region run (a city's counties) holds several regions' rows itself: the table shows the run's
+            // own region (all rows when none is its own), the charts compare the others.
+            let all = try IndicatorRow.fetchAll(db, run: id)
+            let own = all.contains { $0.regionCode == run.regionCode } ? all.filter { $0.regionCode == run.regionCode } : all
+            var peers = all.filter { $0.regionCode != run.regionCode && own.count < all.count }
+            for p in peerRuns { peers += try IndicatorRow.fetchAll(db, run: p).filter { r in !peers.contains { $0.regionCode == r.regionCode && $0.code == r.code } } }
+            // Units that sent nothing and are not on the roster are named by the omission list's evidence. (A
+            // correlated subquery on omission scanned the run's whole list per enterprise: omission is indexed by
+            // amount, not USCC.)
+            let omissions = try OmissionEntry.fetchAll(db, run: id)
+            var omissionNames: [String: String] = [:]
+            for o in omissions { if let n = o.name { omissionNames[o.uscc] = omissionNames[o.uscc] ?? n } }
+            let named = enterprises.map { e -> EnterpriseFindings in
+                var e = e
+                if e.name == nil { e.name = omissionNames[e.uscc] }
+                return e
+            }
+            return ReportData(run: run, recordsByStatus: statuses,
+                              quarantineCount: quarantine.reduce(0) { $0 + $1.count }, quarantineByCode: quarantine,
+                              ruleHits: hits, indicators: own, peerIndicators: peers,
+                              omissions: omissions, enterprises: named)
+    }
+}
+
+/// One finding of an enterprise with what the reader needs to act on it.
+public struct FeedbackItem: Sendable, Hashable {
+    public struct FieldValue: Sendable, Hashable {
+        public var code: String
+        public var nameZh: String
+        /// "107-2 第7行" or "107-1 列 项目人员" — where the field sits on the paper form.
+        public var locationZh: String
+        /// The value sent, with its unit, or "（未填报）".
+        public var valueZh: String
+    }
+
+    public var rule: String
+    public var ruleTitle: String?
+    public var severity: Severity
+    public var projectName: String?
+    public var messageZh: String
+    public var fields: [FieldValue]
+    public var observed: String
+    public var expected: String?
+    public var imbalance: String?
+    public var explanation: String?
+    public var line: Int
+    public var file: String?
+}
+
+extension ReportData {
+    /// The findings of one enterprise, most severe first, each with its fields located on the form.
+    public static func feedback(_ db: Database, store: Store, run: Int64, uscc: String, period: Int,
+                                inputs: [RunInput], titles: [String: String]) throws -> [FeedbackItem] {
+        let dictionary = store.dictionary
+        // Cached statements: a report prepares these once, not once per enterprise (preparing `SELECT *` over
+        // the 150-column record table was most of a 反馈单's cost).
+        let record = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT * FROM record WHERE run_id = ? AND uscc = ? AND period = ? LIMIT 1
+            """), arguments: [run, uscc, period])
+        let formVersion = (record?["form_version"] as String?) ?? "2021"
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT rule, severity, project_name, fields, observed, expected, imbalance, message, explanation,
+                       source_index, line
+                FROM violation WHERE run_id = ? AND uscc = ? AND period = ? AND superseded = 0
+                ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, rule, project_name, id
+                """), arguments: [run, uscc, period])
+            var projectCache: [String: Row] = [:]
+            return try rows.map { r in
+                let codes = (try? JSONDecoder().decode([String].self, from: Data((r["fields"] as String).utf8))) ?? []
+                let project: String? = r["project_name"]
+                var projectRow: Row?
+                if let project {
+                    if let cached = projectCache[project] { projectRow = cached } else {
+                        projectRow = try Row.fetchOne(db.cachedStatement(sql: """
+                            SELECT * FROM project WHERE run_id = ? AND uscc = ? AND period = ? AND project_name = ? LIMIT 1
+                            """), arguments: [run, uscc, period, project])
+                        projectCache[project] = projectRow
+                    }
+                }
+                let observed = Self.observedValues(r["observed"])
+                let fields: [FeedbackItem.FieldValue] = codes.compactMap { code in
+                    guard let f = dictionary.field(code) else {
+                        // A quantity the rule derives or looks up (人均人工费, 名录营业收入, 加计扣除基数…).
+                        return FeedbackItem.FieldValue(code: code, nameZh: code, locationZh: "审核时计算或取自其他来源",
+                                                       valueZh: observed[code] ?? "")
+                    }
+                    var value: String?
+                    if f.form == .projects, let projectRow {
+                        value = Self.value(projectRow, field: f)
+                    } else if let record {
+                        value = Self.value(record, field: f)
+                    }
+                    return FeedbackItem.FieldValue(code: code, nameZh: f.name,
+                                                   locationZh: Self.location(f, version: formVersion),
+                                                   valueZh: value ?? "（未填报）")
+                }
+                let source: Int = r["source_index"]
+                return FeedbackItem(rule: r["rule"], ruleTitle: titles[r["rule"]],
+                                    severity: Severity(rawValue: r["severity"]) ?? .info, projectName: project,
+                                    messageZh: r["message"], fields: fields, observed: r["observed"],
+                                    expected: r["expected"], imbalance: r["imbalance"], explanation: r["explanation"],
+                                    line: r["line"], file: source >= 0 && source < inputs.count ? inputs[source].path : nil)
+            }
+    }
+
+    /// `observed` as the rule engine writes it: `a=1, b=2; match=name` → [a: 1, b: 2, match: name].
+    static func observedValues(_ text: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for part in text.split(whereSeparator: { $0 == "," || $0 == ";" }) {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2 { out[pair[0]] = pair[1] }
+        }
+        return out
+    }
+
+    static func location(_ f: FieldDefinition, version: String) -> String {
+        guard let form = f.form else { return "表头（单位基本情况）" }
+        if let row = f.rows[version] ?? f.rows["2021"] { return "\(form.rawValue) 第\(row)行" }
+        if form == .projects { return "107-1 栏目“\(f.name)”" }
+        return form.rawValue
+    }
+
+    /// A stored value as sent, in the dictionary's canonical unit (money exactly, in 千元 with its 元 digits).
+    static func value(_ row: Row, field f: FieldDefinition) -> String? {
+        guard row.hasColumn(f.code), let dbv = row[f.code] as DatabaseValue?, !dbv.isNull else { return nil }
+        if let m = StoredValue.milli(dbv, storage: FieldStorage(f.type)) { return m.description + (f.unit ?? "") }
+        switch dbv.storage {
+        case .string(let s): return s
+        case .int64(let i): return String(i)
+        default: return nil
+        }
+    }
+}
