@@ -29,7 +29,7 @@ func demoCityPipeline(in dir: URL) throws -> PipelineDefinition {
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             expected["\(f[0])/\(f[1])"] = (f[2], f[3])
         }
-        #expect(expected.count == 3 * 8 + 8 + 3)
+        #expect(expected.count == 3 * 10 + 10 + 3)
         var produced: [String: IndicatorRow] = [:]
         for r in result.indicators { produced["\(r.regionCode)/\(r.code)"] = r }
         #expect(Set(produced.keys) == Set(expected.keys))
@@ -61,6 +61,6 @@ func demoCityPipeline(in dir: URL) throws -> PipelineDefinition {
         #expect(first.indicators == second.indicators)
         // The county's figures of this period are found by region even though the run is the city's.
         let county = try store.indicators(regionCode: "330723", period: 2023, preferringPipeline: "demo-city")
-        #expect(county.count == 9)
+        #expect(county.count == 11)
     }
 }
