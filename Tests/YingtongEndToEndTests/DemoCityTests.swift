@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YingtongModel
 import YingtongStore
+import YingtongExport
 @testable import YingtongPipeline
 
 /// The demo city's pipeline (three counties), pointed at a fresh store and output folder.
@@ -62,5 +63,20 @@ func demoCityPipeline(in dir: URL) throws -> PipelineDefinition {
         // The county's figures of this period are found by region even though the run is the city's.
         let county = try store.indicators(regionCode: "330723", period: 2023, preferringPipeline: "demo-city")
         #expect(county.count == 11)
+    }
+
+    @Test func aFailingExportRollsTheRunBackAndLeavesThePreviousOutputs() throws {
+        let dir = temporaryDirectory()
+        var d = try demoCityPipeline(in: dir)
+        let first = try PipelineRunner(definition: d).run()
+        let before = try String(contentsOfFile: first.outputsDir + "/indicator.csv", encoding: .utf8)
+        d.exports.append(ExportRequest(tables: ["no_such_table"], format: .csv))
+        #expect(throws: YingtongError.self) { try PipelineRunner(definition: d).run() }
+        let store = try Store(path: d.storePath, readOnly: true)
+        defer { try? store.close() }
+        #expect(try store.runs().map(\.id) == [first.runID])
+        #expect(try String(contentsOfFile: first.outputsDir + "/indicator.csv", encoding: .utf8) == before)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty)
     }
 }
