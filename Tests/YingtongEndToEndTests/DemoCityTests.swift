@@ -3,6 +3,7 @@ import Testing
 import YingtongModel
 import YingtongStore
 import YingtongExport
+import GRDB
 @testable import YingtongPipeline
 
 /// The demo city's pipeline (three counties), pointed at a fresh store and output folder.
@@ -48,6 +49,13 @@ func demoCityPipeline(in dir: URL) throws -> PipelineDefinition {
         }
         let jsonl = try String(contentsOfFile: result.outputsDir + "/record.jsonl", encoding: .utf8)
         #expect(jsonl.split(separator: "\n").count == 16)   // every 107-2 row of the three counties
+        // The formula typed where 人员人工费用 belongs is quarantined as a value, located, and the record kept.
+        let quarantined = try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT file, line, field, raw, code FROM quarantine WHERE run_id = ?", arguments: [result.runID])
+        }
+        #expect(quarantined.count == 1)
+        #expect(quarantined.first.map { ($0["field"] as String?, $0["raw"] as String, $0["code"] as String, $0["line"] as Int) }
+                .map { $0 == ("rd_exp_labor", "=SUM(I3:I9)", "E-VALUE-NUMBER", 3) } == true)
     }
 
     @Test func aRerunReplacesTheCityRunAndItsCountyRows() throws {
