@@ -199,6 +199,18 @@ public struct IndicatorEngine: Sendable {
         }
 
         // ── above-scale industrial enterprises (家) ──
+        // 有研发活动 for a roster unit `ro` (period in ?2), by the pipeline's rd_active rule (DOMAIN §0.1).
+        let activity = settings.rdActive == .costPositive
+            ? """
+              EXISTS (SELECT 1 FROM record r WHERE r.run_id = ro.run_id AND r.uscc = ro.uscc AND r.period = ?2
+                      AND r.status <> 'rejected' AND r.rd_exp_total > 0)
+              """
+            : """
+              EXISTS (SELECT 1 FROM project p WHERE p.run_id = ro.run_id AND p.uscc = ro.uscc AND p.period = ?2
+                      AND p.status <> 'rejected'
+                      AND NOT EXISTS (SELECT 1 FROM record r WHERE r.run_id = p.run_id AND r.uscc = p.uscc
+                                      AND r.period = p.period AND r.status = 'rejected'))
+              """
         let rosterRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM roster ro WHERE run_id = ?1 AND \(Queries.inScope("ro"))",
                                           arguments: [run, nil as Int?, scope.pattern]) ?? 0
         if rosterRows == 0 {
@@ -214,17 +226,6 @@ public struct IndicatorEngine: Sendable {
                 """
             let above = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) \(population)",
                                          arguments: [run, period, scope.pattern]) ?? 0
-            let activity = settings.rdActive == .costPositive
-                ? """
-                  EXISTS (SELECT 1 FROM record r WHERE r.run_id = ro.run_id AND r.uscc = ro.uscc AND r.period = ?2
-                          AND r.status <> 'rejected' AND r.rd_exp_total > 0)
-                  """
-                : """
-                  EXISTS (SELECT 1 FROM project p WHERE p.run_id = ro.run_id AND p.uscc = ro.uscc AND p.period = ?2
-                          AND p.status <> 'rejected'
-                          AND NOT EXISTS (SELECT 1 FROM record r WHERE r.run_id = p.run_id AND r.uscc = p.uscc
-                                          AND r.period = p.period AND r.status = 'rejected'))
-                  """
             let active = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) \(population) AND \(activity)",
                                           arguments: [run, period, scope.pattern]) ?? 0
             let rule = settings.rdActive == .costPositive ? "有研发活动：研究开发费用合计>0" : "有研发活动：至少一个有效研发项目"
@@ -234,6 +235,7 @@ public struct IndicatorEngine: Sendable {
                 ? Computed(.indRDActiveShare, value: round(Decimal(active) / Decimal(above) * 100), note: rule)
                 : Computed(.indRDActiveShare, value: nil, note: "名录中没有规上工业企业"))
         }
+        out += try coverageIndicators(db: db, q: q, scope: scope, run: run, period: period, activity: activity)
 
         return out.map { c in finish(c, regionCode: regionCode, period: period, previous: previous) }
     }
@@ -305,6 +307,7 @@ public struct IndicatorDefinition: Sendable, Hashable {
 
     public static let all: [IndicatorDefinition] = [
         rdExp, rdExpCostTotal, rdIntensity, rdFTE, rdFTEPer10k, indAboveScale, indRDActive, indRDActiveShare,
+        rdCoverage, hightechOutputShare,
     ]
 }
 

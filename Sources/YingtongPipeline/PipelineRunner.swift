@@ -297,11 +297,17 @@ public struct PipelineRunner {
         // The exports of `outputs.exports` are this run's rows, written inside its transaction into the staging folder.
         for request in d.exports {
             let runID = writer.runID
-            let summary = try writer.withDatabase { db in
-                try Exporter.export(db: db, run: runID, tables: request.tables, format: request.format,
-                                    excel: request.excel, to: staging + "/" + request.defaultFileName)
+            do {
+                let summary = try writer.withDatabase { db in
+                    try Exporter.export(db: db, run: runID, tables: request.tables, format: request.format,
+                                        excel: request.excel, to: staging + "/" + request.defaultFileName)
+                }
+                log("导出 \(request.defaultFileName)：\(summary.rows.values.reduce(0, +)) 行")
+            } catch {
+                // The run has rolled back; its half-written outputs must not linger beside the previous ones.
+                try? FileManager.default.removeItem(atPath: staging)
+                throw error
             }
-            log("导出 \(request.defaultFileName)：\(summary.rows.values.reduce(0, +)) 行")
         }
         stage("指标与清单")
         // Inside the transaction: a report that cannot be written rolls the run back with everything else.

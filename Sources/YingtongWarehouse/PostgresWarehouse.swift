@@ -148,12 +148,14 @@ public struct PostgresWarehouse: Sendable {
         try await c.query(PostgresQuery(unsafeSQL: sql), logger: logger)
     }
 
-    func columns(_ c: PostgresConnection, table: String) async throws -> Set<String> {
+    /// Column name → PostgreSQL type name (`bigint`, `numeric`, `text`…) of a warehouse table; empty when it is new.
+    func columns(_ c: PostgresConnection, table: String) async throws -> [String: String] {
         let rows = try await c.query("""
-            SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = \(table)
+            SELECT column_name, data_type FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name = \(table)
             """, logger: logger)
-        var out = Set<String>()
-        for try await name in rows.decode(String.self) { out.insert(name) }
+        var out: [String: String] = [:]
+        for try await (name, type) in rows.decode((String, String).self) { out[name] = type }
         return out
     }
 

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import YingtongModel
+import YingtongStore
 
 /// The warehouse's tables, derived from the SQLite store's schema as it is on disk.
 enum WarehouseSchema {
@@ -18,8 +20,10 @@ enum WarehouseSchema {
         var quotedName: String { "\"\(name)\"" }
         var selectList: String { copied.map(\.quoted).joined(separator: ", ") }
 
-        /// CREATE TABLE for a new table, ALTER TABLE … ADD COLUMN for columns the store gained since.
-        func ddl(existing: Set<String>) -> [String] {
+        /// CREATE TABLE for a new table, ALTER TABLE … ADD COLUMN for columns the store gained since, and
+        /// `bigint → numeric` for count columns of a warehouse made before counts were numeric (a widening: every
+        /// stored value survives).
+        func ddl(existing: [String: String]) -> [String] {
             var extra: [Column] = []
             if hasRunID { extra.append(Column(name: "run_id", pgType: "bigint NOT NULL")) }
             if name == "run" { extra.append(Column(name: "store_run_id", pgType: "bigint")) }
@@ -32,9 +36,13 @@ enum WarehouseSchema {
                 if name == "run" { out.append("CREATE INDEX IF NOT EXISTS run_key ON run (pipeline, region_code, period)") }
                 return out
             }
-            return (extra + copied).filter { !existing.contains($0.name) }.map {
+            var out = (extra + copied).filter { existing[$0.name] == nil }.map {
                 "ALTER TABLE \(quotedName) ADD COLUMN IF NOT EXISTS \($0.quoted) \($0.pgType.replacingOccurrences(of: " NOT NULL", with: ""))"
             }
+            for c in copied where c.pgType == "numeric" && existing[c.name] == "bigint" {
+                out.append("ALTER TABLE \(quotedName) ALTER COLUMN \(c.quoted) TYPE numeric")
+            }
+            return out
         }
     }
 
@@ -46,7 +54,10 @@ enum WarehouseSchema {
     }
 
     /// Every table of the store (SQLite's and GRDB's bookkeeping left out), `run` first.
-    static func read(_ db: Database) throws -> [Table] {
+    ///
+    /// A count field (人, 件…) is `numeric`, not `bigint`: the store keeps a non-integral count (a V005 finding)
+    /// as it arrived instead of rounding the evidence away, and PostgreSQL must accept it too.
+    static func read(_ db: Database, dictionary: FieldDictionary = .standard) throws -> [Table] {
         let names = try String.fetchAll(db, sql: """
             SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'
             ORDER BY name = 'run' DESC, name
@@ -60,7 +71,11 @@ enum WarehouseSchema {
                 if column == "id" { hasID = true; continue }
                 if column == "run_id" { hasRunID = true; continue }
                 // NOT NULL is left to the store: the warehouse copies what the store accepted.
-                copied.append(Column(name: column, pgType: pgType(declared: info["type"] ?? "")))
+                if let f = dictionary.field(column), !f.isIdentity, FieldStorage(f.type) == .count {
+                    copied.append(Column(name: column, pgType: "numeric"))
+                } else {
+                    copied.append(Column(name: column, pgType: pgType(declared: info["type"] ?? "")))
+                }
             }
             return Table(name: name, copied: copied, hasID: hasID, hasRunID: hasRunID)
         }

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import YingtongModel
 import YingtongStore
+import YingtongExport
+import GRDB
 @testable import YingtongPipeline
 
 /// The demo city's pipeline (three counties), pointed at a fresh store and output folder.
@@ -29,7 +31,7 @@ func demoCityPipeline(in dir: URL) throws -> PipelineDefinition {
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             expected["\(f[0])/\(f[1])"] = (f[2], f[3])
         }
-        #expect(expected.count == 3 * 8 + 8 + 3)
+        #expect(expected.count == 3 * 10 + 10 + 3)
         var produced: [String: IndicatorRow] = [:]
         for r in result.indicators { produced["\(r.regionCode)/\(r.code)"] = r }
         #expect(Set(produced.keys) == Set(expected.keys))
@@ -47,6 +49,13 @@ func demoCityPipeline(in dir: URL) throws -> PipelineDefinition {
         }
         let jsonl = try String(contentsOfFile: result.outputsDir + "/record.jsonl", encoding: .utf8)
         #expect(jsonl.split(separator: "\n").count == 16)   // every 107-2 row of the three counties
+        // The formula typed where 人员人工费用 belongs is quarantined as a value, located, and the record kept.
+        let quarantined = try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT file, line, field, raw, code FROM quarantine WHERE run_id = ?", arguments: [result.runID])
+        }
+        #expect(quarantined.count == 1)
+        #expect(quarantined.first.map { ($0["field"] as String?, $0["raw"] as String, $0["code"] as String, $0["line"] as Int) }
+                .map { $0 == ("rd_exp_labor", "=SUM(I3:I9)", "E-VALUE-NUMBER", 3) } == true)
     }
 
     @Test func aRerunReplacesTheCityRunAndItsCountyRows() throws {
@@ -61,6 +70,21 @@ func demoCityPipeline(in dir: URL) throws -> PipelineDefinition {
         #expect(first.indicators == second.indicators)
         // The county's figures of this period are found by region even though the run is the city's.
         let county = try store.indicators(regionCode: "330723", period: 2023, preferringPipeline: "demo-city")
-        #expect(county.count == 9)
+        #expect(county.count == 11)
+    }
+
+    @Test func aFailingExportRollsTheRunBackAndLeavesThePreviousOutputs() throws {
+        let dir = temporaryDirectory()
+        var d = try demoCityPipeline(in: dir)
+        let first = try PipelineRunner(definition: d).run()
+        let before = try String(contentsOfFile: first.outputsDir + "/indicator.csv", encoding: .utf8)
+        d.exports.append(ExportRequest(tables: ["no_such_table"], format: .csv))
+        #expect(throws: YingtongError.self) { try PipelineRunner(definition: d).run() }
+        let store = try Store(path: d.storePath, readOnly: true)
+        defer { try? store.close() }
+        #expect(try store.runs().map(\.id) == [first.runID])
+        #expect(try String(contentsOfFile: first.outputsDir + "/indicator.csv", encoding: .utf8) == before)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty)
     }
 }

@@ -128,7 +128,8 @@ private func makeStore(period: Int = 2023) throws -> (Store, URL) {
     }
 
     @Test func longTablesContinueOnAnotherSheet() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yingtong-xlsx-\(UUID().uuidString).xlsx")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yingtong-export-split-\(UUID().uuidString).xlsx")
+        defer { try? FileManager.default.removeItem(at: dir) }
         let book = try XLSXWriter(path: dir.path, maxRowsPerSheet: 2)
         try book.beginSheet(name: "project", columns: [ExportColumn(name: "n", headerZh: "序号", kind: .integer, unit: nil)])
         for i in 0..<5 { try book.row([.integer(Int64(i))]) }

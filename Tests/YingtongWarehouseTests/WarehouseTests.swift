@@ -24,8 +24,13 @@ private func makeStore(pipeline: String, region: String, period: Int = 2023, exp
         b.provenance.append(Provenance(sourceIndex: 0, line: Int32(3 + i), lineEnd: Int32(3 + i), byteOffset: 0))
     }
     for k in b.columns.indices {
-        for _ in 0..<2 {
-            if b.columns[k].field.code == "rd_exp_total" { b.columns[k].append(NumberText.parse(exp)!) } else { b.columns[k].appendMissing() }
+        for i in 0..<2 {
+            switch b.columns[k].field.code {
+            case "rd_exp_total": b.columns[k].append(NumberText.parse(exp)!)
+            // A non-integral head count (V005 evidence) is kept as it arrived, in the warehouse too.
+            case "rd_staff_total": b.columns[k].append(NumberText.parse(i == 0 ? "4.5" : "12")!)
+            default: b.columns[k].appendMissing()
+            }
         }
     }
     try w.insert(b)
@@ -81,10 +86,10 @@ struct WarehouseTests {
         let runs = try await query("SELECT count(*)::text FROM run WHERE pipeline = '\(pipeline)'")
         #expect(runs == [["1"]])
         let records = try await query("""
-            SELECT r.uscc, r.rd_exp_total::text, r.name FROM record r JOIN run ON run.id = r.run_id
+            SELECT r.uscc, r.rd_exp_total::text, r.name, r.rd_staff_total::text FROM record r JOIN run ON run.id = r.run_id
             WHERE run.pipeline = '\(pipeline)' ORDER BY r.uscc
             """)
-        #expect(records == [["91330727MA2NH61Y5P", "2009100", "企业\\1"], ["91330727MA2YDM6Y9J", "2009100", "企业\\0"]])
+        #expect(records == [["91330727MA2NH61Y5P", "2009100", "企业\\1", "12"], ["91330727MA2YDM6Y9J", "2009100", "企业\\0", "4.5"]])
         let raw = try await query("SELECT q.raw FROM quarantine q JOIN run ON run.id = q.run_id WHERE run.pipeline = '\(pipeline)'")
         #expect(raw == [["x\ty\nz\\N"]])
         let indicators = try await query("""
