@@ -37,6 +37,9 @@ public struct IndicatorSettings: Sendable, Hashable {
     public var regions: [String] = []
     /// Weights of the three ranks in 研发三项综合排名 (DOMAIN §2.1): indicator code → weight.
     public var compositeWeights: [String: Decimal] = CompositeRanking.defaultWeights
+    /// Whether the run built a 应统尽统 list (its rule packs have `worklist: omission` rules): without one, the
+    /// omission figures are missing, not zero.
+    public var omissionListBuilt = false
 
     public init(rdExpenditure: RDExpenditure = .internal, rdActive: RDActive = .costPositive,
                 targets: [String: Decimal] = [:], gdpIndicator: String = "GDP", employedIndicator: String = "EMPLOYED") {
@@ -236,6 +239,7 @@ public struct IndicatorEngine: Sendable {
                 : Computed(.indRDActiveShare, value: nil, note: "名录中没有规上工业企业"))
         }
         out += try coverageIndicators(db: db, q: q, scope: scope, run: run, period: period, activity: activity)
+        out += try registryIndicators(db: db, scope: scope, run: run, period: period)
 
         return out.map { c in finish(c, regionCode: regionCode, period: period, previous: previous) }
     }
@@ -307,7 +311,8 @@ public struct IndicatorDefinition: Sendable, Hashable {
 
     public static let all: [IndicatorDefinition] = [
         rdExp, rdExpCostTotal, rdIntensity, rdFTE, rdFTEPer10k, indAboveScale, indRDActive, indRDActiveShare,
-        rdCoverage, hightechOutputShare,
+        rdCoverage, hightechOutputShare, rdInstitutionCoverage, hteCount, hteNew, tsmeCount, techContractCount,
+        techContractAmount, techContractIncome, techContractFirms, omissionCount, omissionAmount,
     ]
 }
 

@@ -229,6 +229,7 @@ public struct PipelineRunner {
 
         let previousPath = d.previousPath.map(d.resolve)
         var settings = IndicatorSettings(targets: d.targets)
+        settings.omissionListBuilt = omissionCount != nil
         if let v = d.indicatorSettings["rd_expenditure"] {
             guard let parsed = IndicatorSettings.RDExpenditure(rawValue: v) else {
                 throw YingtongError("E-PIPELINE-FIELD", "indicators.rd_expenditure 应为 \(IndicatorSettings.RDExpenditure.allCases.map(\.rawValue).joined(separator: " 或 "))")

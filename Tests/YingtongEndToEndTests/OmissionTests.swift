@@ -102,4 +102,30 @@ import GRDB
         #expect(n == 0)
         #expect(counts.contains("\"rule.X01.not_applicable\":50"))  // 43 reports + 7 units that sent nothing
     }
+
+    /// DOMAIN §2.1's registry figures, computed independently by make_registries.py
+    /// (expected/registry-indicators-2023.csv), and the omission figures from the expected list.
+    @Test func registryAndOmissionIndicatorsMatchTheIndependentFigures() throws {
+        let text = try String(contentsOf: repositoryRoot.appendingPathComponent(
+            "fixtures/demo-county/expected/registry-indicators-2023.csv"), encoding: .utf8)
+        var expected: [String: Decimal] = [:]
+        for line in text.split(whereSeparator: \.isNewline).dropFirst() {
+            let f = line.split(separator: ",").map(String.init)
+            expected[f[0]] = Decimal(string: f[1])
+        }
+        let omissions = try String(contentsOf: repositoryRoot.appendingPathComponent(
+            "fixtures/demo-county/expected/omissions-2023.csv"), encoding: .utf8)
+            .split(whereSeparator: \.isNewline).dropFirst()
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        expected["omission_count"] = Decimal(omissions.count)
+        expected["omission_amount"] = Decimal(omissions.reduce(0) { $0 + Int64($1[3])! }) / 10_000   // 元 → 万元
+        #expect(expected.count == 10)
+        let produced = Dictionary(uniqueKeysWithValues: Self.run.result.indicators.map { ($0.code, $0) })
+        for (code, value) in expected {
+            let row = try #require(produced[code], "指标 \(code) 缺失")
+            #expect(row.value == value, "\(code): \(row.value.map { "\($0)" } ?? "nil") ≠ \(value)")
+        }
+        // 晶芯's 技术服务 contract was registered by a seller of another region (330100): not this county's 输出.
+        #expect(produced["tech_contract_count"]?.note?.contains("卖方") == true)
+    }
 }
