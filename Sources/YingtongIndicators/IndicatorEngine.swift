@@ -313,6 +313,7 @@ public struct IndicatorDefinition: Sendable, Hashable {
         rdExp, rdExpCostTotal, rdIntensity, rdFTE, rdFTEPer10k, indAboveScale, indRDActive, indRDActiveShare,
         rdCoverage, hightechOutputShare, rdInstitutionCoverage, hteCount, hteNew, tsmeCount, techContractCount,
         techContractAmount, techContractIncome, techContractFirms, omissionCount, omissionAmount,
+        htePool, hteRecommended, htePassed, tsmeRecommended, techLoanFirms, techLoanAmount, platformCount,
     ]
 }
 

@@ -15,6 +15,13 @@ extension IndicatorDefinition {
     public static let techContractFirms = IndicatorDefinition(code: "tech_contract_firms", nameZh: "登记技术合同的企业数（卖方）", unit: "家")
     public static let omissionCount = IndicatorDefinition(code: "omission_count", nameZh: "应统尽统排查：疑似漏统企业数", unit: "家")
     public static let omissionAmount = IndicatorDefinition(code: "omission_amount", nameZh: "应统尽统排查：估计漏统金额", unit: "万元")
+    public static let htePool = IndicatorDefinition(code: "hte_pool", nameZh: "高企培育库入库数", unit: "家")
+    public static let hteRecommended = IndicatorDefinition(code: "hte_recommended", nameZh: "推荐申报高新技术企业数", unit: "家")
+    public static let htePassed = IndicatorDefinition(code: "hte_passed", nameZh: "通过专家评审和税务核查的企业数", unit: "家")
+    public static let tsmeRecommended = IndicatorDefinition(code: "tsme_recommended", nameZh: "推荐申报国家科技型中小企业数", unit: "家")
+    public static let techLoanFirms = IndicatorDefinition(code: "tech_loan_firms", nameZh: "获科技成果转化贷款企业数", unit: "家")
+    public static let techLoanAmount = IndicatorDefinition(code: "tech_loan_amount", nameZh: "科技成果转化贷款金额", unit: "万元")
+    public static let platformCount = IndicatorDefinition(code: "platform_count", nameZh: "孵化载体、科创平台数", unit: "个")
 }
 
 extension IndicatorEngine {
@@ -110,6 +117,60 @@ extension IndicatorEngine {
             out.append(Computed(.techContractAmount, value: yuanToYi(row?["amount"] as Int64? ?? 0), note: note))
             out.append(Computed(.techContractIncome, value: yuanToYi(row?["income"] as Int64? ?? 0), note: note))
             out.append(Computed(.techContractFirms, value: Decimal(row?["firms"] as Int? ?? 0), note: note))
+        }
+
+        // ── 高企培育漏斗、科技型中小企业申报、成果转化贷款、平台（可选名单）──
+        // A unit's row names the furthest stage it reached: every later stage passed through the earlier ones.
+        if try count("registry_hte_candidates") == 0 {
+            for d in [IndicatorDefinition.htePool, .hteRecommended, .htePassed] {
+                out.append(Computed(d, value: nil, note: "缺少高企培育与申报名单（registry.hte_candidates）"))
+            }
+        } else {
+            func stages(_ names: [String]) throws -> Int {
+                try Int.fetchOne(db, sql: """
+                    SELECT COUNT(DISTINCT g.uscc) FROM registry_hte_candidates g
+                    WHERE g.run_id = ?1 AND g.period = ?2 AND \(inScope("g", key: "uscc"))
+                      AND g.hte_stage IN (\(names.map { "'\($0)'" }.joined(separator: ",")))
+                    """, arguments: args) ?? 0
+            }
+            let funnel = ["培育库", "推荐申报", "通过评审", "认定"]
+            out.append(Computed(.htePool, value: Decimal(try stages(funnel)), note: "阶段为培育库及以后"))
+            out.append(Computed(.hteRecommended, value: Decimal(try stages(Array(funnel.dropFirst()))), note: "阶段为推荐申报及以后"))
+            out.append(Computed(.htePassed, value: Decimal(try stages(Array(funnel.dropFirst(2)))), note: "阶段为通过评审或认定"))
+        }
+        if try count("registry_tsme_applications") == 0 {
+            out.append(Computed(.tsmeRecommended, value: nil, note: "缺少科技型中小企业申报名单（registry.tsme_applications）"))
+        } else {
+            let n = try Int.fetchOne(db, sql: """
+                SELECT COUNT(DISTINCT g.uscc) FROM registry_tsme_applications g
+                WHERE g.run_id = ?1 AND g.period = ?2 AND \(inScope("g", key: "uscc"))
+                  AND g.tsme_status IN ('推荐申报', '入库')
+                """, arguments: args) ?? 0
+            out.append(Computed(.tsmeRecommended, value: Decimal(n), note: "状态为推荐申报或入库（入库数即 tsme_count）"))
+        }
+        if try count("registry_tech_loan") == 0 {
+            for d in [IndicatorDefinition.techLoanFirms, .techLoanAmount] {
+                out.append(Computed(d, value: nil, note: "缺少科技成果转化贷款数据（registry.tech_loan）"))
+            }
+        } else {
+            let row = try Row.fetchOne(db, sql: """
+                SELECT COUNT(DISTINCT g.uscc) AS n, SUM(g.tech_loan_amount) AS amount FROM registry_tech_loan g
+                WHERE g.run_id = ?1 AND g.period = ?2 AND \(inScope("g", key: "uscc"))
+                """, arguments: args)
+            out.append(Computed(.techLoanFirms, value: Decimal(row?["n"] as Int? ?? 0), note: nil))
+            out.append(Computed(.techLoanAmount, value: Decimal(row?["amount"] as Int64? ?? 0) / 10_000, note: nil))
+        }
+        if try count("registry_platform") == 0 {
+            out.append(Computed(.platformCount, value: nil, note: "缺少孵化载体与科创平台名单（registry.platform）"))
+        } else {
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT g.platform_kind AS kind, g.platform_level AS level, COUNT(*) AS n FROM registry_platform g
+                WHERE g.run_id = ?1 AND g.period = ?2 AND (g.region_code IS NULL OR g.region_code LIKE ?3)
+                GROUP BY g.platform_kind, g.platform_level ORDER BY g.platform_kind, g.platform_level
+                """, arguments: [run, period, RegionScope.prefix(of: scope.code) + "%"])
+            let total = rows.reduce(0) { $0 + ($1["n"] as Int) }
+            let detail = rows.map { "\(($0["kind"] as String?) ?? "未分类")\(($0["level"] as String?) ?? "") \($0["n"] as Int)" }
+            out.append(Computed(.platformCount, value: Decimal(total), note: "按类型与级别：" + detail.joined(separator: "，")))
         }
 
         // ── 应统尽统排查 ──

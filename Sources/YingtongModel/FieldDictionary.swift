@@ -36,6 +36,11 @@ public enum Form: String, Sendable, Codable, CaseIterable {
     case rdInstitution = "registry.rd_institution"
     case patent = "registry.patent"
     case govFunding = "registry.gov_funding"
+    /// The optional lists behind the work report's funnel figures (FORMATS §5).
+    case hteCandidates = "registry.hte_candidates"
+    case tsmeApplications = "registry.tsme_applications"
+    case techLoan = "registry.tech_loan"
+    case platform = "registry.platform"
 
     public var recordType: String {
         switch self {
@@ -62,6 +67,10 @@ public enum Form: String, Sendable, Codable, CaseIterable {
         case .rdInstitution: "企业研发机构名单"
         case .patent: "专利数据"
         case .govFunding: "科技计划项目与政府研发补助"
+        case .hteCandidates: "高企培育与申报名单"
+        case .tsmeApplications: "科技型中小企业申报名单"
+        case .techLoan: "科技成果转化贷款"
+        case .platform: "孵化载体与科创平台"
         }
     }
 
@@ -72,7 +81,7 @@ public enum Form: String, Sendable, Codable, CaseIterable {
     public var isSubmission: Bool { self == .activity || self == .projects }
 
     /// Whether every row names its unit by a USCC; a contract names two (seller, buyer) in its own fields.
-    public var requiresUSCC: Bool { self != .macro && self != .techContract }
+    public var requiresUSCC: Bool { self != .macro && self != .techContract && self != .platform }
 
     /// The role a pipeline source sends this form under, when the role alone decides the form.
     public static func forRole(_ role: String) -> Form? {

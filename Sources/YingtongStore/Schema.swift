@@ -93,7 +93,8 @@ struct FormSchema: Sendable {
             return FormSchema(table: "macro", historyTable: nil, form: form, fixed: [], fields: [])
         case .torch:
             return FormSchema(table: "torch_record", historyTable: nil, form: form, fixed: identity, fields: fields)
-        case .hte, .tsme, .taxDeduction, .techContract, .rdInstitution, .patent, .govFunding:
+        case .hte, .tsme, .taxDeduction, .techContract, .rdInstitution, .patent, .govFunding,
+             .hteCandidates, .tsmeApplications, .techLoan, .platform:
             // registry.hte → registry_hte: one table per registry, rows as sent (a registry is evidence, not a
             // report: no resubmission history).
             return FormSchema(table: form.rawValue.replacingOccurrences(of: ".", with: "_"), historyTable: nil,
@@ -131,9 +132,11 @@ enum Schema {
 
     /// Forms kept as one column per dictionary field. The first three were created by `v1-form-tables`; the
     /// registries by `v2-registries` (migrations are frozen once applied, so each lists its own forms).
-    static let wideForms: [Form] = v1Forms + registryForms
+    static let wideForms: [Form] = v1Forms + registryForms + v3Forms
     static let v1Forms: [Form] = [.activity, .projects, .roster]
     static let registryForms: [Form] = [.torch, .hte, .tsme, .taxDeduction, .techContract, .rdInstitution, .patent, .govFunding]
+    /// The work report's optional lists (`v3-funnel-registries`).
+    static let v3Forms: [Form] = [.hteCandidates, .tsmeApplications, .techLoan, .platform]
 
     /// Secondary indexes of the bulk-loaded tables. They are dropped while a run loads and rebuilt before
     /// resolution (see BatchLoader.swift for the measurement behind that choice).
@@ -302,6 +305,14 @@ enum Schema {
                 );
                 CREATE INDEX omission_run ON omission(run_id, estimated_missing DESC);
                 """)
+        }
+        m.registerMigration("v3-funnel-registries") { db in
+            for form in v3Forms {
+                let s = FormSchema.make(form, dictionary: dictionary)
+                try s.checkNames()
+                try db.execute(sql: s.createSQL(table: s.table))
+                try db.execute(sql: "CREATE INDEX \(s.table)_key ON \(s.table)(run_id, uscc)")
+            }
         }
         return m
     }

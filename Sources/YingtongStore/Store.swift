@@ -188,6 +188,8 @@ public enum StoreTable: String, Sendable, CaseIterable {
     case taxDeduction = "registry_tax_deduction", techContract = "registry_tech_contract"
     case rdInstitution = "registry_rd_institution", patent = "registry_patent", govFunding = "registry_gov_funding"
     case omission
+    case hteCandidates = "registry_hte_candidates", tsmeApplications = "registry_tsme_applications"
+    case techLoan = "registry_tech_loan", platform = "registry_platform"
 }
 
 /// A stored field value decoded back to the dictionary's terms.

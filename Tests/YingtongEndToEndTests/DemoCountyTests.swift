@@ -125,7 +125,7 @@ func indicatorTable(_ text: String) -> [String: [String: String]] {
             // Every physical line of every input is in a record, in quarantine or layout.
             let inputs = try String.fetchOne(db, sql: "SELECT inputs FROM run WHERE id = ?", arguments: [result.runID]) ?? "[]"
             let decoded = try JSONDecoder().decode([RunInput].self, from: Data(inputs.utf8))
-            #expect(decoded.count == 14)  // 6 forms and bureau files + 8 registries
+            #expect(decoded.count == 18)  // 6 forms and bureau files + 12 registries
             for input in decoded {
                 let l = input.lines
                 #expect(l.physicalLines == l.recordLines + l.quarantinedLines + l.layoutLines, "\(input.path)")

@@ -119,7 +119,7 @@ import GRDB
             .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         expected["omission_count"] = Decimal(omissions.count)
         expected["omission_amount"] = Decimal(omissions.reduce(0) { $0 + Int64($1[3])! }) / 10_000   // 元 → 万元
-        #expect(expected.count == 10)
+        #expect(expected.count == 17)
         let produced = Dictionary(uniqueKeysWithValues: Self.run.result.indicators.map { ($0.code, $0) })
         for (code, value) in expected {
             let row = try #require(produced[code], "指标 \(code) 缺失")
