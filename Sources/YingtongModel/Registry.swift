@@ -46,6 +46,11 @@ public struct Registry: Sendable, Hashable {
     public var evidence: Evidence?
     /// Whether a row makes its enterprise one of the county's units (to be examined if it sent nothing).
     public var listsUnits: Bool = true
+
+    /// The fields `lookup(registry, field)` may read: numbers, summed over the matching rows, and flags (是 = 1).
+    public func lookupFields(_ dictionary: FieldDictionary) -> [String] {
+        dictionary.fields(of: form).filter { $0.type.isNumeric || $0.type == .flag }.map(\.code)
+    }
 }
 
 /// The registries of `Reference/registries.yaml`, checked against the field dictionary when loaded.

@@ -121,7 +121,8 @@ public struct PipelineRunner {
         let hashes = try digests.wait()
         for i in runInputs.indices { runInputs[i].sha256 = hashes[i] }
 
-        var mark = Date()
+        // The first stage (read, normalize, load) began with the run.
+        var mark = started
         func stage(_ name: String) {
             progress?.end()
             log(String(format: "  %@：%.2f 秒", name, Date().timeIntervalSince(mark)))

@@ -101,7 +101,7 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         if let cached = registryCache[name] { return cached }
         guard let registry = catalog.registry(name), available.contains(registry.form) else { return nil }
         let query = RegistryQuery(registry: registry, run: writer.runID, store: store)
-        let numeric = dictionary.fields(of: registry.form).filter { $0.type.isNumeric || $0.type == .flag }.map(\.code)
+        let numeric = registry.lookupFields(dictionary)
         var out: [String: RegistryMatch] = [:]
         var byName: [String: [String]] = [:]
         for (u, n) in zip(blockUSCCs, blockNames) where USCC.problem(u) != nil {

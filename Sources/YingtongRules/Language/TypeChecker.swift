@@ -300,7 +300,7 @@ final class TypeChecker {
             }
             let reg = try registry(r, at: args[0].location)
             // `rows` counts the matching rows; any other name must be a numeric field of the registry's source.
-            let numeric = dictionary.fields(of: reg.form).filter { $0.type.isNumeric || $0.type == .flag }.map(\.code)
+            let numeric = reg.lookupFields(dictionary)
             if f != Self.registryRowCount, !numeric.contains(f) {
                 throw fail("E-RULE-FIELD", args[1].location, "名单 \(r)（\(reg.titleZh)）没有数值字段 \(f)"
                            + didYouMean(f, among: numeric + [Self.registryRowCount]))
