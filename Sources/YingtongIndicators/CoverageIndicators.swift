@@ -20,10 +20,13 @@ extension IndicatorEngine {
     func coverageIndicators(db: Database, q: Queries, scope: RegionScope, run: Int64, period: Int,
                             activity: String) throws -> [Computed] {
         let industries = self.industries
-        db.add(function: DatabaseFunction("yt_hightech", argumentCount: 1, pure: true) { values in
-            guard let s = String.fromDatabaseValue(values[0]) else { return false }
+        let hightech = MemoizedPredicate { s in
             if case .valid(let code) = industries.parse(s) { return industries.isHightech(code) }
             return false
+        }
+        db.add(function: DatabaseFunction("yt_hightech", argumentCount: 1, pure: true) { values in
+            guard let s = String.fromDatabaseValue(values[0]) else { return false }
+            return hightech(s)
         })
         var out: [Computed] = []
         let units = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) FROM roster ro WHERE ro.run_id = ?1 AND \(Queries.inScope("ro"))",

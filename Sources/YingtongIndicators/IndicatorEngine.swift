@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 import YingtongModel
 import YingtongStore
@@ -277,19 +278,40 @@ public struct IndicatorEngine: Sendable {
 
     private func registerFunctions(_ db: Database) {
         let industries = self.industries
-        db.add(function: DatabaseFunction("yt_industrial", argumentCount: 1, pure: true) { values in
-            guard let s = String.fromDatabaseValue(values[0]) else { return false }
+        let industrial = MemoizedPredicate { s in
             if case .valid(let code) = industries.parse(s) { return industries.isIndustrial(code) }
             return false
+        }
+        db.add(function: DatabaseFunction("yt_industrial", argumentCount: 1, pure: true) { values in
+            guard let s = String.fromDatabaseValue(values[0]) else { return false }
+            return industrial(s)
         })
+        let truthy = MemoizedPredicate { Self.truthy.contains($0.trimmingCharacters(in: .whitespaces)) }
         db.add(function: DatabaseFunction("yt_truthy", argumentCount: 1, pure: true) { values in
             guard let s = String.fromDatabaseValue(values[0]) else { return false }
-            return Self.truthy.contains(s.trimmingCharacters(in: .whitespaces))
+            return truthy(s)
         })
     }
 
     /// How a 是/否 flag may arrive after normalization (FORMATS §2: 是/否, 有/无, Y/N, 1/0).
     static let truthy: Set<String> = ["是", "有", "Y", "y", "YES", "Yes", "yes", "1", "true", "TRUE", "True", "规上"]
+}
+
+/// A predicate over the few distinct texts of a column (是/否 flags, industry codes), computed once per text:
+/// SQLite calls these functions once per roster row, and Foundation's trimming and the code parser per row were
+/// a tenth of the indicator stage.
+final class MemoizedPredicate: Sendable {
+    private let compute: @Sendable (String) -> Bool
+    private let cache = Mutex<[String: Bool]>([:])
+
+    init(_ compute: @escaping @Sendable (String) -> Bool) { self.compute = compute }
+
+    func callAsFunction(_ s: String) -> Bool {
+        if let known = cache.withLock({ $0[s] }) { return known }
+        let value = compute(s)
+        cache.withLock { if $0.count < 100_000 { $0[s] = value } }
+        return value
+    }
 }
 
 /// The first indicator set of DOMAIN §2.1.

@@ -30,6 +30,9 @@ public struct CycleReport {
     public var titles: [String: String]
     public var pageSize = 500
     public var omissionRows = 200
+    /// Enterprises listed in report.html itself; the rest are on the list pages (feedback/index-N.html). Kept short
+    /// so the report opens in about a second with tens of thousands of findings (issue 7).
+    public var reportRows = 100
     /// Called after each enterprise's 反馈单 with (done, total), for a progress bar.
     public var onPage: ((Int, Int) -> Void)?
     /// Whether to write each enterprise's 反馈单 (the enterprise list and its links are written either way).
@@ -47,7 +50,7 @@ public struct CycleReport {
         try fm.createDirectory(atPath: feedbackDir, withIntermediateDirectories: true)
 
         let pages = stride(from: 0, to: max(data.enterprises.count, 1), by: pageSize).map {
-            Array(data.enterprises[$0..<min($0 + pageSize, data.enterprises.count)])
+            data.enterprises[$0..<min($0 + pageSize, data.enterprises.count)]
         }
         var largest = 0
         for (i, page) in pages.enumerated() {
@@ -65,7 +68,8 @@ public struct CycleReport {
             try write(html, to: feedbackDir + "/\(stem).html")
             try write(FeedbackPage.csv(e, items: items), to: feedbackDir + "/\(stem).csv", bom: true)
         }
-        let report = try templates.render(reportContext(data, firstPage: pages.first ?? [], pageCount: pages.count),
+        let report = try templates.render(reportContext(data, firstPage: (pages.first ?? []).prefix(reportRows),
+                                                        pageCount: pages.count),
                                           "report")
         try write(report, to: dir + "/report.html")
         return Summary(reportPath: dir + "/report.html", reportBytes: report.utf8.count,
@@ -87,7 +91,7 @@ public struct CycleReport {
 
     static let trio = ["rd_intensity", "rd_fte_per_10k", "ind_rd_active_share"]
 
-    func reportContext(_ data: ReportData, firstPage: [ReportData.EnterpriseFindings], pageCount: Int) -> [String: Any] {
+    func reportContext(_ data: ReportData, firstPage: ArraySlice<ReportData.EnterpriseFindings>, pageCount: Int) -> [String: Any] {
         let r = data.run
         let inputs: [[String: Any]] = r.inputs.map { i in
             ["path": i.path, "role": i.role, "sha256": i.sha256, "sha256Short": String(i.sha256.prefix(12)),
@@ -152,23 +156,39 @@ public struct CycleReport {
         return context
     }
 
-    /// One page of the enterprise list; `prefix` is the path from the page's folder to feedback/.
-    func indexContext(_ data: ReportData, page: [ReportData.EnterpriseFindings], number: Int, of count: Int,
+    /// One page of the enterprise list; `prefix` is the path from the page's folder to feedback/. Every value a
+    /// row shows is in the row itself, as text: Mustache looks a missing key up through the whole context stack and
+    /// casts numbers dynamically, which made these pages most of the report's time.
+    func indexContext(_ data: ReportData, page: ArraySlice<ReportData.EnterpriseFindings>, number: Int, of count: Int,
                       prefix: String) -> [String: Any] {
         let rows: [[String: Any]] = page.map { e in
-            ["uscc": e.uscc, "name": e.name ?? "（名称不详）", "errors": e.errors, "warnings": e.warnings,
-             "infos": e.infos, "explained": e.explained,
-             "href": prefix + FeedbackFileName.stem(uscc: e.uscc, period: e.period) + ".html",
-             "csv": prefix + FeedbackFileName.stem(uscc: e.uscc, period: e.period) + ".csv"]
+            let stem = prefix + FeedbackFileName.stem(uscc: e.uscc, period: e.period)
+            return ["uscc": e.uscc, "name": e.name ?? "（名称不详）", "errors": String(e.errors), "warnings": String(e.warnings),
+                    "infos": String(e.infos), "explained": String(e.explained),
+                    "href": stem + ".html", "csv": stem + ".csv", "hasPages": feedbackPages]
         }
-        let links: [[String: Any]] = (1...max(count, 1)).map { n in
-            ["n": n, "href": prefix + "index-\(n).html", "current": n == number]
+        let links: [[String: Any]] = Self.pageWindow(current: number, count: max(count, 1)).map { n in
+            guard let n else { return ["gap": true] }
+            return ["n": String(n), "href": prefix + "index-\(n).html", "current": n == number, "gap": false]
         }
         return [
             "listTitle": "\(data.run.pipeline) \(data.run.period)年 有审核问题的企业（第\(number)/\(max(count, 1))页）",
             "period": data.run.period, "enterpriseRows": rows, "hasEnterprises": !rows.isEmpty,
             "enterpriseCount": Fmt.int(data.enterprises.count), "pageLinks": links, "paged": count > 1,
             "pageNumber": number, "pageCount": max(count, 1), "pageSize": pageSize, "hasPages": feedbackPages,
+            "shownRows": Fmt.int(rows.count), "cut": rows.count < data.enterprises.count,
         ]
+    }
+
+    /// The page numbers a list page links to: the first, the last and three either side of the current one, with
+    /// nil for each gap. Linking every page from every page made the list quadratic (2,000 pages at a million).
+    public static func pageWindow(current: Int, count: Int) -> [Int?] {
+        let wanted = Set([1, count] + Array(max(1, current - 3)...min(count, current + 3))).sorted()
+        var out: [Int?] = []
+        for n in wanted {
+            if let last = out.last ?? nil, n > last + 1 { out.append(nil) }
+            out.append(n)
+        }
+        return out
     }
 }

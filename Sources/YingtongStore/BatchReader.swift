@@ -27,9 +27,13 @@ extension RunWriter {
                                                     arguments: [runID], schema: activity)
                 }
                 let full = records.count == size
-                if full, let lastUSCC = records.uscc.last {
-                    // The block may have cut an enterprise's records (several periods) in two: take that enterprise
-                    // whole, so the next block starts after it.
+                if full, let lastUSCC = records.uscc.last,
+                   let cut = records.uscc.lastIndex(where: { $0 != lastUSCC }).map({ $0 + 1 }) {
+                    // The block may have cut an enterprise's records (several periods) in two: leave that enterprise
+                    // to the next block, which starts after the last whole one (rows are in USCC order).
+                    records = records.prefix(cut)
+                } else if full, let lastUSCC = records.uscc.last {
+                    // One enterprise fills the block: take it whole here.
                     let keep = records.uscc.indices.filter { records.uscc[$0] != lastUSCC }
                     let whole = try BatchReader.fetch(db, sql: "\(select) WHERE run_id = ? AND uscc = ? ORDER BY period, id",
                                                       arguments: [runID, lastUSCC], schema: activity)

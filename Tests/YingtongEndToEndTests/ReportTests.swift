@@ -161,6 +161,7 @@ func structuralProblems(_ html: String) -> [String] {
         defer { try? store.close() }
         var report = CycleReport(templates: try ReportTemplates.bundled())
         report.pageSize = 7
+        report.reportRows = 3
         let out = dir.appendingPathComponent("paged")
         let summary = try store.read { db in try report.write(db, store: store, run: result.runID, to: out.path) }
         #expect(summary.indexPages == (summary.feedbackPages + 6) / 7 && summary.indexPages > 1)
@@ -172,8 +173,18 @@ func structuralProblems(_ html: String) -> [String] {
         }
         #expect(listed.count == summary.feedbackPages && Set(listed).count == listed.count)
         let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
-        #expect(html.matches(of: /href="feedback\/[0-9A-Z_a-z]+-\d{4}\.html"/).count >= 7)
+        #expect(html.matches(of: /href="feedback\/[0-9A-Z_a-z]+-\d{4}\.html"/).count >= 3)
+        #expect(html.contains("下表列出问题最多的前 3 家") && html.contains("href=\"feedback/index-1.html\">企业清单</a>"))
         #expect(html.contains("href=\"feedback/index-2.html\""))
+    }
+
+    /// Each list page links the first, the last and three pages either side of itself, never all of them.
+    @Test func pageLinksAreAWindow() {
+        #expect(CycleReport.pageWindow(current: 1, count: 1) == [1])
+        #expect(CycleReport.pageWindow(current: 2, count: 5) == [1, 2, 3, 4, 5])
+        #expect(CycleReport.pageWindow(current: 1, count: 9) == [1, 2, 3, 4, nil, 9])
+        #expect(CycleReport.pageWindow(current: 50, count: 2000) == [1, nil, 47, 48, 49, 50, 51, 52, 53, nil, 2000])
+        #expect(CycleReport.pageWindow(current: 2000, count: 2000) == [1, nil, 1997, 1998, 1999, 2000])
     }
 
     /// `outputs: {feedback: false}` keeps report.html and the enterprise list but writes no 反馈单 pages.
