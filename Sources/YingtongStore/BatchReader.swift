@@ -10,7 +10,30 @@ import YingtongModel
 extension RunWriter {
     /// Calls `body` with blocks of at most `size` current 107-2 records in USCC order, each with the 107-1 rows
     /// of the same enterprises (also in USCC order). Reads and `body`'s own writes alternate, never nest.
+    ///
+    /// The next block is read on a second thread while `body` works on this one (at most two blocks ahead):
+    /// reading was a third of the rule stage and the other core sat idle. Both threads use the one connection,
+    /// which serializes them, so `body`'s lookups and writes still see the run's transaction.
     public func forEachEnterpriseBlock(size: Int, _ body: (RecordBatch, RecordBatch) throws -> Void) throws {
+        let queue = BlockQueue(capacity: 2)
+        let box = UncheckedWriter(writer: self)
+        let producer = Thread {
+            do {
+                try box.writer.readEnterpriseBlocks(size: size) { a, p in queue.put(a, p) }
+                queue.close(nil)
+            } catch {
+                queue.close(error)
+            }
+        }
+        producer.stackSize = 8 << 20
+        producer.start()
+        // Whatever happens to `body`, the producer has stopped before this returns (the caller may roll back).
+        defer { queue.cancelAndWait() }
+        while let (a, p) = try queue.take() { try body(a, p) }
+    }
+
+    /// The blocks of forEachEnterpriseBlock, read on the calling thread; `body` returns false to stop early.
+    func readEnterpriseBlocks(size: Int, _ body: (RecordBatch, RecordBatch) -> Bool) throws {
         guard let activity = store.schemas[.activity], let projects = store.schemas[.projects] else { return }
         // Keyset paging on the (run_id, uscc, period) index: `uscc > last` walks the index in order, where an
         // OR of (uscc, id) conditions made SQLite sort the whole run for every block.
@@ -48,10 +71,64 @@ extension RunWriter {
                     """, arguments: [runID, first, last], schema: projects)
                 return (records, projectBatch, full ? last : nil)
             }
-            if !block.0.isEmpty { try body(block.0, block.1) }
+            if !block.0.isEmpty && !body(block.0, block.1) { return }
             guard let next = block.2 else { return }
             after = next
         }
+    }
+}
+
+/// The writer handed to the prefetch thread: GRDB serializes every use of its connection, and the consuming
+/// thread waits for the producer to stop before it can commit or roll back.
+private struct UncheckedWriter: @unchecked Sendable { let writer: RunWriter }
+
+/// Blocks read ahead, at most `capacity`; the producer's error is rethrown to the consumer in order.
+private final class BlockQueue: @unchecked Sendable {
+    // @unchecked: every field is guarded by `condition`.
+    private let condition = NSCondition()
+    private var blocks: [(RecordBatch, RecordBatch)] = []
+    private var closed = false
+    private var cancelled = false
+    private var failure: Error?
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Waits for room; false when the consumer has gone (the producer stops).
+    func put(_ a: RecordBatch, _ p: RecordBatch) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        while blocks.count >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        blocks.append((a, p))
+        condition.broadcast()
+        return true
+    }
+
+    func close(_ error: Error?) {
+        condition.lock(); defer { condition.unlock() }
+        failure = error
+        closed = true
+        condition.broadcast()
+    }
+
+    /// The next block, nil at the end; throws the producer's error once the blocks before it are taken.
+    func take() throws -> (RecordBatch, RecordBatch)? {
+        condition.lock(); defer { condition.unlock() }
+        while blocks.isEmpty && !closed { condition.wait() }
+        if !blocks.isEmpty {
+            condition.broadcast()
+            return blocks.removeFirst()
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    func cancelAndWait() {
+        condition.lock(); defer { condition.unlock() }
+        cancelled = true
+        blocks.removeAll()
+        condition.broadcast()
+        while !closed { condition.wait() }
     }
 }
 
