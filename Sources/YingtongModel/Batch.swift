@@ -119,20 +119,4 @@ extension RecordBatch {
         }
         return out
     }
-
-    /// The first `n` records.
-    public func prefix(_ n: Int) -> RecordBatch {
-        guard n < count else { return self }
-        var out = self
-        out.uscc.removeLast(count - n); out.name.removeLast(count - n); out.regionCode.removeLast(count - n)
-        out.industryCode.removeLast(count - n); out.period.removeLast(count - n); out.submittedAt.removeLast(count - n)
-        out.sequence.removeLast(count - n); out.provenance.removeLast(count - n)
-        if out.status.count > n { out.status.removeLast(out.status.count - n) }
-        for k in out.columns.indices {
-            if out.columns[k].numbers.count > n { out.columns[k].numbers.removeLast(out.columns[k].numbers.count - n) }
-            if out.columns[k].texts.count > n { out.columns[k].texts.removeLast(out.columns[k].texts.count - n) }
-            out.columns[k].present.removeLast(count - n)
-        }
-        return out
-    }
 }
