@@ -186,16 +186,19 @@ public struct PipelineRunner {
             progress?.begin("规则审核", totalRecords: try writer.withDatabase { db in
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE run_id = ?", arguments: [writer.runID]) ?? 0
             })
-            try writer.forEachEnterpriseBlock(size: d.batchSize) { activity, projects in
-                progress?.advance(records: activity.count)
-                let batch = EnterpriseBatch(activity: activity, projects: projects,
-                                            projectRanges: Self.projectRanges(activity, projects))
-                bindings.prepare(activity)
-                for (i, engine) in engines.enumerated() {
-                    try record(engine.evaluate(batch, bindings: bindings, groups: &groups[i]))
-                    if closesPerBlock[i] {
-                        try record(engine.finish(groups[i]))
-                        groups[i] = engine.makeGroupState()
+            do {
+                defer { bindings.closeStreams() }
+                try writer.forEachEnterpriseBlock(size: d.batchSize) { activity, projects in
+                    progress?.advance(records: activity.count)
+                    let batch = EnterpriseBatch(activity: activity, projects: projects,
+                                                projectRanges: Self.projectRanges(activity, projects))
+                    bindings.prepare(activity, inUSCCOrder: true)
+                    for (i, engine) in engines.enumerated() {
+                        try record(engine.evaluate(batch, bindings: bindings, groups: &groups[i]))
+                        if closesPerBlock[i] {
+                            try record(engine.finish(groups[i]))
+                            groups[i] = engine.makeGroupState()
+                        }
                     }
                 }
             }

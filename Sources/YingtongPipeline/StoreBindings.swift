@@ -20,6 +20,9 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
     private var blockUSCCs: [String] = []
     private var blockNames: [String?] = []
     private var blockPeriods: Set<Int> = []
+    private var blockInOrder = false
+    /// One stream per (registry, period), opened by the first ordered block that needs it.
+    private var streams: [String: RegistryStream] = [:]
     private let writer: RunWriter
     private let store: Store
     private let catalog: RegistryCatalog
@@ -56,7 +59,10 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         }
     }
 
-    func prepare(_ batch: RecordBatch) {
+    /// `inUSCCOrder`: this block follows the previous ones in ascending USCC order (the rule stage's blocks), so
+    /// registries are read as streams instead of looked up key by key.
+    func prepare(_ batch: RecordBatch, inUSCCOrder: Bool = false) {
+        blockInOrder = inUSCCOrder
         blockUSCCs = batch.uscc
         blockNames = batch.name
         blockPeriods = Set(batch.period)
@@ -110,8 +116,16 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         do {
             try writer.withDatabase { db in
                 for period in blockPeriods.sorted() {
-                    for (k, m) in try query.matches(db, keys: Array(Set(blockUSCCs)), period: period, numeric: numeric) {
-                        out[k] = m
+                    if blockInOrder, let first = blockUSCCs.first, let last = blockUSCCs.last {
+                        let id = "\(name)|\(period)"
+                        if streams[id] == nil {
+                            streams[id] = try RegistryStream(db, query: query, period: period, numeric: numeric)
+                        }
+                        for (k, m) in try streams[id]!.matches(from: first, through: last) { out[k] = m }
+                    } else {
+                        for (k, m) in try query.matches(db, keys: Array(Set(blockUSCCs)), period: period, numeric: numeric) {
+                            out[k] = m
+                        }
                     }
                     guard !byName.isEmpty else { continue }
                     for (n, m) in try query.matches(db, keys: Array(byName.keys), byName: true, period: period, numeric: numeric) {
@@ -128,6 +142,12 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         }
         registryCache[name] = out
         return out
+    }
+
+    /// Ends the registry streams; the runner calls it when the ordered blocks are done (or failed).
+    func closeStreams() {
+        for stream in streams.values { stream.close(store: store) }
+        streams.removeAll()
     }
 
     func listed(_ registry: String, uscc: [String], period: [Int]) -> [Bool]? {

@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import YingtongModel
 
 /// What one registry holds for one enterprise: the sum of each numeric field over the matching rows (a flag
@@ -54,39 +55,49 @@ public struct RegistryQuery: Sendable {
         let keyColumn = quoted(byName ? registry.nameField : registry.key)
         let (cond, condArgs) = conditions(period: period)
         let numericColumns = numeric.filter { schema.storage[$0] != nil }
+        let select = selectList(keyColumn: keyColumn, numeric: numericColumns, texts: texts)
+        try KeyChunks.forEach(keys) { chunk, marks in
+            let sql = """
+                SELECT \(select) FROM \(schema.table)
+                WHERE run_id = ? AND \(keyColumn) IN (\(marks))\(cond) GROUP BY \(keyColumn)
+                """
+            let args: [DatabaseValueConvertible] = [run] + (chunk as [DatabaseValueConvertible]) + condArgs
+            for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)) {
+                out[row[0]] = match(numeric: numericColumns, texts: texts) { row[$0] }
+            }
+        }
+        return out
+    }
+
+    /// The key, the row count, each numeric field's sum (a 是/否 flag's largest as 1/0) and each text's values.
+    func selectList(keyColumn: String, numeric numericColumns: [String], texts: [String]) -> String {
         var select = ["\(keyColumn)", "COUNT(*)"]
         for f in numericColumns {
             if schema.storage[f] == .text {
-                // A flag (是/否) reads 1 or 0; the largest over the rows.
                 select.append("MAX(CASE \(quoted(f)) WHEN '是' THEN 1 WHEN '否' THEN 0 END)")
             } else {
                 select.append("SUM(\(quoted(f)))")
             }
         }
         for t in texts { select.append("group_concat(\(quoted(t)), char(31))") }
-        try KeyChunks.forEach(keys) { chunk, marks in
-            let sql = """
-                SELECT \(select.joined(separator: ", ")) FROM \(schema.table)
-                WHERE run_id = ? AND \(keyColumn) IN (\(marks))\(cond) GROUP BY \(keyColumn)
-                """
-            let args: [DatabaseValueConvertible] = [run] + (chunk as [DatabaseValueConvertible]) + condArgs
-            for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)) {
-                var m = RegistryMatch()
-                m.rows = row[1]
-                for (i, f) in numericColumns.enumerated() {
-                    let v: DatabaseValue = row[2 + i]
-                    if v.isNull { continue }
-                    let storage = schema.storage[f] == .text ? FieldStorage.count : schema.storage[f]!
-                    if let milli = StoredValue.milli(v, storage: storage) { m.sums[f] = milli }
-                }
-                for (i, t) in texts.enumerated() {
-                    let s: String? = row[2 + numericColumns.count + i]
-                    m.texts[t] = s.map { $0.split(separator: "\u{1F}").map(String.init) } ?? []
-                }
-                out[row[0]] = m
-            }
+        return select.joined(separator: ", ")
+    }
+
+    /// A match from a row of `selectList`, read through `value(column)`.
+    func match(numeric numericColumns: [String], texts: [String], _ value: (Int) -> DatabaseValue) -> RegistryMatch {
+        var m = RegistryMatch()
+        m.rows = Int.fromDatabaseValue(value(1)) ?? 0
+        for (i, f) in numericColumns.enumerated() {
+            let v = value(2 + i)
+            if v.isNull { continue }
+            let storage = schema.storage[f] == .text ? FieldStorage.count : schema.storage[f]!
+            if let milli = StoredValue.milli(v, storage: storage) { m.sums[f] = milli }
         }
-        return out
+        for (i, t) in texts.enumerated() {
+            let s = String.fromDatabaseValue(value(2 + numericColumns.count + i))
+            m.texts[t] = s.map { $0.split(separator: "\u{1F}").map(String.init) } ?? []
+        }
+        return m
     }
 
     /// The units this registry names for the period, with their name, region and the first row's location:
@@ -119,3 +130,71 @@ public struct FormSchemaInfo: Sendable {
         storage = m
     }
 }
+
+/// A registry's matches for every USCC, read in one pass in USCC order, for a caller that asks for ascending,
+/// non-overlapping ranges of USCCs (the rule stage's blocks). The table is scanned once and grouped by SQLite's
+/// sorter: looking each block's keys up through the index fetched every registry row from a random page, which
+/// beyond the page cache was two thirds of the rule stage (300,000 enterprises).
+public final class RegistryStream {
+    private var stmt: OpaquePointer?
+    private let query: RegistryQuery
+    private let numeric: [String]
+    private var currentKey: String?
+
+    public init(_ db: Database, query: RegistryQuery, period: Int, numeric: [String]) throws {
+        self.query = query
+        self.numeric = numeric.filter { query.schema.storage[$0] != nil }
+        let key = quoted(query.registry.key)
+        let (cond, condArgs) = query.conditions(period: period)
+        let sql = """
+            SELECT \(query.selectList(keyColumn: key, numeric: self.numeric, texts: [])) FROM \(query.schema.table) NOT INDEXED
+            WHERE run_id = ? AND \(key) IS NOT NULL\(cond) GROUP BY \(key) ORDER BY \(key)
+            """
+        guard sqlite3_prepare_v2(db.sqliteConnection, sql, -1, &stmt, nil) == SQLITE_OK else {
+            throw YingtongError("E-STORE-READ", "读取外部名单失败：\(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+        }
+        let arguments: [DatabaseValueConvertible] = [query.run] + condArgs
+        for (i, a) in arguments.enumerated() {
+            switch a.databaseValue.storage {
+            case .int64(let v): sqlite3_bind_int64(stmt, Int32(i + 1), v)
+            case .string(let v): sqlite3_bind_text(stmt, Int32(i + 1), v, -1, SQLITE_TRANSIENT_STREAM)
+            case .double(let v): sqlite3_bind_double(stmt, Int32(i + 1), v)
+            default: sqlite3_bind_null(stmt, Int32(i + 1))
+            }
+        }
+        try step()
+    }
+
+    private func step() throws {
+        let rc = sqlite3_step(stmt)
+        if rc == SQLITE_ROW {
+            currentKey = sqlite3_column_text(stmt, 0).map { String(cString: $0) }
+        } else if rc == SQLITE_DONE {
+            currentKey = nil
+        } else {
+            throw YingtongError("E-STORE-READ", "读取外部名单失败：\(String(cString: sqlite3_errmsg(sqlite3_db_handle(stmt))))")
+        }
+    }
+
+    /// The matches of the keys in first...last (byte order, as SQLite sorts); keys before `first` are passed over.
+    public func matches(from first: String, through last: String) throws -> [String: RegistryMatch] {
+        var out: [String: RegistryMatch] = [:]
+        while let key = currentKey, !last.utf8.lexicographicallyPrecedes(key.utf8) {
+            if !key.utf8.lexicographicallyPrecedes(first.utf8) {
+                out[key] = query.match(numeric: numeric, texts: []) { DatabaseValue(sqliteStatement: stmt!, index: Int32($0)) }
+            }
+            try step()
+        }
+        return out
+    }
+
+    /// Finalizes the statement on the connection's queue (also after the run failed).
+    public func close(store: Store) {
+        let statement = stmt
+        stmt = nil
+        store.pool.writeWithoutTransaction { _ in _ = sqlite3_finalize(statement) }
+    }
+}
+
+/// SQLite copies bound text at once (SQLITE_TRANSIENT).
+private let SQLITE_TRANSIENT_STREAM = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
