@@ -314,6 +314,17 @@ enum Schema {
                 try db.execute(sql: "CREATE INDEX \(s.table)_key ON \(s.table)(run_id, uscc)")
             }
         }
+        m.registerMigration("v4-name-lookups") { db in
+            // A report whose USCC fails its check digit is matched to the roster and these registries by exact
+            // name; without an index each such lookup read the whole table, once per block (quadratic in the run).
+            try db.execute(sql: "CREATE INDEX IF NOT EXISTS roster_name ON roster(run_id, name)")
+            for form in v3Forms {
+                let s = FormSchema.make(form, dictionary: dictionary)
+                if s.all.contains(where: { $0.name == "name" }) {
+                    try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(s.table)_name ON \(s.table)(run_id, name)")
+                }
+            }
+        }
         return m
     }
 
