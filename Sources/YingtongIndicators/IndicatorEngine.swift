@@ -215,7 +215,7 @@ public struct IndicatorEngine: Sendable {
                       AND NOT EXISTS (SELECT 1 FROM record r WHERE r.run_id = p.run_id AND r.uscc = p.uscc
                                       AND r.period = p.period AND r.status = 'rejected'))
               """
-        let rosterRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM roster ro WHERE run_id = ?1 AND \(Queries.inScope("ro"))",
+        let rosterRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM roster ro INDEXED BY roster_key WHERE run_id = ?1 AND \(Queries.inScope("ro"))",
                                           arguments: [run, nil as Int?, scope.pattern]) ?? 0
         if rosterRows == 0 {
             let why = "缺少名录数据（roster）"
@@ -225,7 +225,7 @@ public struct IndicatorEngine: Sendable {
         } else {
             // The roster is the run's 名录 whatever year it was drawn; units are counted once per USCC.
             let population = """
-                FROM roster ro WHERE ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)
+                FROM roster ro INDEXED BY roster_key WHERE ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)
                   AND \(Queries.inScope("ro"))
                 """
             let above = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) \(population)",

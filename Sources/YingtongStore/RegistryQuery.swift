@@ -106,7 +106,7 @@ public struct RegistryQuery: Sendable {
         let (cond, condArgs) = conditions(period: period)
         var sql = """
             SELECT \(quoted(registry.key)) AS uscc, \(quoted(registry.nameField)) AS name, region_code, source_index, line
-            FROM \(schema.table) WHERE run_id = ? AND IFNULL(\(quoted(registry.key)), '') <> ''\(cond)
+            FROM \(schema.table)\(Schema.keyIndexHint(registry.form)) WHERE run_id = ? AND IFNULL(\(quoted(registry.key)), '') <> ''\(cond)
             """
         var args: [DatabaseValueConvertible] = [run] + condArgs
         if !localRegions.isEmpty {

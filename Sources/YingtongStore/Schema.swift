@@ -138,6 +138,12 @@ enum Schema {
     /// The work report's optional lists (`v3-funnel-registries`).
     static let v3Forms: [Form] = [.hteCandidates, .tsmeApplications, .techLoan, .platform]
 
+    /// Keeps SQLite on the (run_id, uscc) index of the tables that also have a (run_id, name) one (v4): without
+    /// statistics it took the name index for whole-run scans, which then sorted and read rows at random.
+    static func keyIndexHint(_ form: Form) -> String {
+        form == .roster || v3Forms.contains(form) ? " INDEXED BY \(FormSchema.make(form, dictionary: .standard).table)_key" : ""
+    }
+
     /// Secondary indexes of the bulk-loaded tables. They are dropped while a run loads and rebuilt before
     /// resolution (see BatchLoader.swift for the measurement behind that choice).
     static let bulkIndexes: [(name: String, sql: String)] = [
