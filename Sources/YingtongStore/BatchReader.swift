@@ -89,7 +89,7 @@ final class SortedCursor {
         }
         sqlite3_bind_int64(stmt, 1, run)
         decoder = RowDecoder(schema: schema)
-        try step()
+        try SorterMemory.bounded(db) { try step() }
     }
 
     private func step() throws {
@@ -251,5 +251,19 @@ struct RowDecoder {
                 batch.columns[k].appendMissing()
             }
         }
+    }
+}
+
+/// SQLite sizes each sorter's memory from the connection's cache_size when the sort starts (its first step):
+/// three sorters of 64 MB each were most of the rule stage's peak RSS. The sorts start with a small cache and
+/// spill to temp files sooner; the cache is restored for everything else.
+enum SorterMemory {
+    static let kibibytes = 8192
+
+    static func bounded<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        let previous = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+        try db.execute(sql: "PRAGMA cache_size = -\(kibibytes)")
+        defer { try? db.execute(sql: "PRAGMA cache_size = \(previous)") }
+        return try body()
     }
 }

@@ -162,7 +162,7 @@ public final class RegistryStream {
             default: sqlite3_bind_null(stmt, Int32(i + 1))
             }
         }
-        try step()
+        try SorterMemory.bounded(db) { try step() }
     }
 
     private func step() throws {
