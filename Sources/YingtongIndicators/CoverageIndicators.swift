@@ -20,22 +20,18 @@ extension IndicatorEngine {
     func coverageIndicators(db: Database, q: Queries, scope: RegionScope, run: Int64, period: Int,
                             activity: String) throws -> [Computed] {
         let industries = self.industries
-        let hightech = MemoizedPredicate { s in
+        MemoizedPredicate { s in
             if case .valid(let code) = industries.parse(s) { return industries.isHightech(code) }
             return false
-        }
-        db.add(function: DatabaseFunction("yt_hightech", argumentCount: 1, pure: true) { values in
-            guard let s = String.fromDatabaseValue(values[0]) else { return false }
-            return hightech(s)
-        })
+        }.register(db, as: "yt_hightech")
         var out: [Computed] = []
-        let units = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) FROM roster ro INDEXED BY roster_key WHERE ro.run_id = ?1 AND \(Queries.inScope("ro"))",
+        let units = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) FROM \(Queries.roster) WHERE ro.run_id = ?1 AND \(Queries.inScope("ro"))",
                                      arguments: [run, nil as Int?, scope.pattern]) ?? 0
         if units == 0 {
             out.append(Computed(.rdCoverage, value: nil, note: "缺少名录数据（roster）"))
         } else {
             let active = try Int.fetchOne(db, sql: """
-                SELECT COUNT(DISTINCT ro.uscc) FROM roster ro INDEXED BY roster_key WHERE ro.run_id = ?1 AND \(Queries.inScope("ro")) AND \(activity)
+                SELECT COUNT(DISTINCT ro.uscc) FROM \(Queries.roster) WHERE ro.run_id = ?1 AND \(Queries.inScope("ro")) AND \(activity)
                 """, arguments: [run, period, scope.pattern]) ?? 0
             out.append(Computed(.rdCoverage, value: round(Decimal(active) / Decimal(units) * 100),
                                 note: "总体：名录中全部单位（\(units) 家），有研发活动 \(active) 家"))
@@ -43,7 +39,7 @@ extension IndicatorEngine {
         let output = try Row.fetchOne(db, sql: """
             SELECT COUNT(ro.gross_output) AS n, SUM(ro.gross_output) AS total,
                    SUM(CASE WHEN yt_hightech(ro.industry_code) THEN ro.gross_output ELSE 0 END) AS hightech
-            FROM roster ro INDEXED BY roster_key WHERE ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)
+            FROM \(Queries.roster) WHERE ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)
               AND \(Queries.inScope("ro"))
             """, arguments: [run, nil as Int?, scope.pattern])
         let n: Int = output?["n"] ?? 0

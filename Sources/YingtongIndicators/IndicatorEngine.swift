@@ -215,7 +215,7 @@ public struct IndicatorEngine: Sendable {
                       AND NOT EXISTS (SELECT 1 FROM record r WHERE r.run_id = p.run_id AND r.uscc = p.uscc
                                       AND r.period = p.period AND r.status = 'rejected'))
               """
-        let rosterRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM roster ro INDEXED BY roster_key WHERE run_id = ?1 AND \(Queries.inScope("ro"))",
+        let rosterRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(Queries.roster) WHERE run_id = ?1 AND \(Queries.inScope("ro"))",
                                           arguments: [run, nil as Int?, scope.pattern]) ?? 0
         if rosterRows == 0 {
             let why = "缺少名录数据（roster）"
@@ -225,7 +225,7 @@ public struct IndicatorEngine: Sendable {
         } else {
             // The roster is the run's 名录 whatever year it was drawn; units are counted once per USCC.
             let population = """
-                FROM roster ro INDEXED BY roster_key WHERE ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)
+                FROM \(Queries.roster) WHERE ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)
                   AND \(Queries.inScope("ro"))
                 """
             let above = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) \(population)",
@@ -278,19 +278,11 @@ public struct IndicatorEngine: Sendable {
 
     private func registerFunctions(_ db: Database) {
         let industries = self.industries
-        let industrial = MemoizedPredicate { s in
+        MemoizedPredicate { s in
             if case .valid(let code) = industries.parse(s) { return industries.isIndustrial(code) }
             return false
-        }
-        db.add(function: DatabaseFunction("yt_industrial", argumentCount: 1, pure: true) { values in
-            guard let s = String.fromDatabaseValue(values[0]) else { return false }
-            return industrial(s)
-        })
-        let truthy = MemoizedPredicate { Self.truthy.contains($0.trimmingCharacters(in: .whitespaces)) }
-        db.add(function: DatabaseFunction("yt_truthy", argumentCount: 1, pure: true) { values in
-            guard let s = String.fromDatabaseValue(values[0]) else { return false }
-            return truthy(s)
-        })
+        }.register(db, as: "yt_industrial")
+        MemoizedPredicate { Self.truthy.contains($0.trimmingCharacters(in: .whitespaces)) }.register(db, as: "yt_truthy")
     }
 
     /// How a 是/否 flag may arrive after normalization (FORMATS §2: 是/否, 有/无, Y/N, 1/0).
@@ -311,6 +303,14 @@ final class MemoizedPredicate: Sendable {
         let value = compute(s)
         cache.withLock { if $0.count < 100_000 { $0[s] = value } }
         return value
+    }
+
+    /// Registers the predicate as a one-argument SQL function (false for NULL and non-text).
+    func register(_ db: Database, as name: String) {
+        db.add(function: DatabaseFunction(name, argumentCount: 1, pure: true) { [self] values in
+            guard let s = String.fromDatabaseValue(values[0]) else { return false }
+            return self(s)
+        })
     }
 }
 
@@ -362,6 +362,9 @@ struct Queries {
     let period: Int
     /// `LIKE` pattern on region_code (`330727`, `3307%`), nil for the whole run; bound as `?3`.
     let pattern: String?
+
+    /// The roster as `ro`, held to its USCC index (see IndexHint).
+    static let roster = "roster ro" + IndexHint.key(.roster)
 
     /// The scope condition on a table alias's region_code, reading the pattern from parameter `?3`.
     static func inScope(_ alias: String) -> String { "(?3 IS NULL OR \(alias).region_code LIKE ?3)" }

@@ -46,7 +46,7 @@ extension IndicatorEngine {
         // The region of a registry row `g` keyed by `key`: its own, else the roster's.
         func inScope(_ g: String, key: String) -> String {
             """
-            (?3 IS NULL OR COALESCE(\(g).region_code, (SELECT ro.region_code FROM roster ro INDEXED BY roster_key
+            (?3 IS NULL OR COALESCE(\(g).region_code, (SELECT ro.region_code FROM \(Queries.roster)
                                                        WHERE ro.run_id = \(g).run_id AND ro.uscc = \(g).\(key) LIMIT 1)) LIKE ?3)
             """
         }
@@ -54,7 +54,7 @@ extension IndicatorEngine {
 
         // ── 研发机构覆盖率 ──
         let population = """
-            FROM roster ro INDEXED BY roster_key WHERE ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)
+            FROM \(Queries.roster) WHERE ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)
               AND \(Queries.inScope("ro"))
             """
         let above = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) \(population)", arguments: args) ?? 0

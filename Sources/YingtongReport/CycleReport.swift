@@ -175,7 +175,7 @@ public struct CycleReport {
             "listTitle": "\(data.run.pipeline) \(data.run.period)年 有审核问题的企业（第\(number)/\(max(count, 1))页）",
             "period": data.run.period, "enterpriseRows": rows, "hasEnterprises": !rows.isEmpty,
             "enterpriseCount": Fmt.int(data.enterprises.count), "pageLinks": links, "paged": count > 1,
-            "pageNumber": number, "pageCount": max(count, 1), "pageSize": pageSize, "hasPages": feedbackPages,
+            "pageNumber": number, "pageCount": max(count, 1), "pageSize": pageSize,
             "shownRows": Fmt.int(rows.count), "cut": rows.count < data.enterprises.count,
         ]
     }

@@ -6,7 +6,8 @@ import YingtongModel
 /// Reads a run's rows back as columnar batches, for the stages that need a whole enterprise at once (the rule
 /// engine joins each 107-2 record with its 107-1 projects, which arrive in different files).
 ///
-/// Memory stays bounded by the block size: records are paged by (uscc, id) keyset, never loaded whole.
+/// Memory stays bounded by the block size (and SQLite's sorter, which spills to temp files): rows are streamed
+/// from sorted statements, never loaded whole.
 extension RunWriter {
     /// Calls `body` with blocks of at most `size` current 107-2 records in USCC order, each with the 107-1 rows
     /// of the same enterprises (also in USCC order). Reads and `body`'s own writes alternate, never nest.
@@ -42,32 +43,34 @@ extension RunWriter {
     /// of the run.
     func readEnterpriseBlocks(size: Int, _ body: (RecordBatch, RecordBatch) -> Bool) throws {
         guard let activity = store.schemas[.activity], let projects = store.schemas[.projects] else { return }
-        var cursors: (records: SortedCursor, projects: SortedCursor)?
-        // Finalized on the connection's queue even when the run has failed (withDatabase would refuse then).
-        defer { if let cursors { store.pool.writeWithoutTransaction { _ in cursors.records.close(); cursors.projects.close() } } }
+        let recordRows = RowDecoder(schema: activity), projectRows = RowDecoder(schema: projects)
+        var cursors: (records: SortedStatement, projects: SortedStatement)?
+        defer { cursors?.records.close(store: store); cursors?.projects.close(store: store) }
         while true {
             let block: (RecordBatch, RecordBatch)? = try withDatabase { db in
                 if cursors == nil {
-                    cursors = (try SortedCursor(db, sql: """
+                    cursors = (try SortedStatement(db, sql: """
                         SELECT id, \(BatchReader.columns(activity)) FROM record INDEXED BY record_line
                         WHERE run_id = ? ORDER BY uscc, period, id
-                        """, run: runID, schema: activity),
-                               try SortedCursor(db, sql: """
+                        """, arguments: [runID], keyColumn: recordRows.uscc, what: "运行数据"),
+                               try SortedStatement(db, sql: """
                         SELECT id, \(BatchReader.columns(projects)) FROM project INDEXED BY project_line
                         WHERE run_id = ? ORDER BY uscc, id
-                        """, run: runID, schema: projects))
+                        """, arguments: [runID], keyColumn: projectRows.uscc, what: "运行数据"))
                 }
                 let (rc, pc) = cursors!
                 var records = RecordBatch(form: .activity, formVersion: "2021", fields: activity.fields.compactMap(\.field))
                 // Whole enterprises only: a block may grow past `size` to keep an enterprise's periods together.
-                while let u = rc.currentUSCC, records.count < size || records.uscc.last == u {
-                    try rc.take(into: &records)
+                while let u = rc.currentKey, records.count < size || records.uscc.last == u {
+                    recordRows.append(rc.stmt, to: &records)
+                    try rc.advance()
                 }
                 guard let first = records.uscc.first, let last = records.uscc.last else { return nil }
                 var projectBatch = RecordBatch(form: .projects, formVersion: "2021", fields: projects.fields.compactMap(\.field))
                 // Projects of enterprises without a 107-2 record between two blocks belong to neither, as before.
-                while let u = pc.currentUSCC, u <= last {
-                    if u >= first { try pc.take(into: &projectBatch) } else { try pc.skip() }
+                while let u = pc.currentKey, !SortedStatement.precedes(last, u) {
+                    if !SortedStatement.precedes(u, first) { projectRows.append(pc.stmt, to: &projectBatch) }
+                    try pc.advance()
                 }
                 return (records, projectBatch)
             }
@@ -75,48 +78,6 @@ extension RunWriter {
         }
     }
 }
-
-/// A sorted statement stepped across several `withDatabase` calls (the connection is serialized, and the rule
-/// stage writes only other tables while it is open), with one row of look-ahead.
-final class SortedCursor {
-    private var stmt: OpaquePointer?
-    private let decoder: RowDecoder
-    private(set) var currentUSCC: String?
-
-    init(_ db: Database, sql: String, run: Int64, schema: FormSchema) throws {
-        guard sqlite3_prepare_v2(db.sqliteConnection, sql, -1, &stmt, nil) == SQLITE_OK else {
-            throw YingtongError("E-STORE-READ", "读取运行数据失败：\(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
-        }
-        sqlite3_bind_int64(stmt, 1, run)
-        decoder = RowDecoder(schema: schema)
-        try SorterMemory.bounded(db) { try step() }
-    }
-
-    private func step() throws {
-        let rc = sqlite3_step(stmt)
-        if rc == SQLITE_ROW {
-            currentUSCC = decoder.text(stmt, decoder.uscc) ?? ""
-        } else if rc == SQLITE_DONE {
-            currentUSCC = nil
-        } else {
-            throw YingtongError("E-STORE-READ", "读取运行数据失败：\(String(cString: sqlite3_errmsg(sqlite3_db_handle(stmt))))")
-        }
-    }
-
-    func take(into batch: inout RecordBatch) throws {
-        decoder.append(stmt, to: &batch)
-        try step()
-    }
-
-    func skip() throws { try step() }
-
-    func close() {
-        sqlite3_finalize(stmt)
-        stmt = nil
-        currentUSCC = nil
-    }
-}
-
 
 /// The writer handed to the prefetch thread: GRDB serializes every use of its connection, and the consuming
 /// thread waits for the producer to stop before it can commit or roll back.
@@ -176,26 +137,6 @@ enum BatchReader {
     static func columns(_ schema: FormSchema) -> String {
         schema.all.map { "\"\($0.name)\"" }.joined(separator: ",")
     }
-
-    /// Runs `sql` (selecting `id` then `schema.all`) and decodes the rows straight from the statement with the
-    /// sqlite3 column API: GRDB's generic row decoding was most of the validation stage's time.
-    static func fetch(_ db: Database, sql: String, arguments: StatementArguments, schema: FormSchema) throws -> RecordBatch {
-        let statement = try db.makeStatement(sql: sql)
-        try statement.setArguments(arguments)
-        let stmt = statement.sqliteStatement
-        defer { sqlite3_reset(stmt) }
-        let decoder = RowDecoder(schema: schema)
-        var batch = RecordBatch(form: schema.form, formVersion: "2021", fields: schema.fields.compactMap(\.field))
-        while true {
-            let rc = sqlite3_step(stmt)
-            if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else {
-                throw YingtongError("E-STORE-READ", "读取运行数据失败：\(String(cString: sqlite3_errmsg(sqlite3_db_handle(stmt))))")
-            }
-            decoder.append(stmt, to: &batch)
-        }
-        return batch
-    }
 }
 
 /// Decodes a row selected as `id, schema.all` straight from the statement with the sqlite3 column API: GRDB's
@@ -251,19 +192,5 @@ struct RowDecoder {
                 batch.columns[k].appendMissing()
             }
         }
-    }
-}
-
-/// SQLite sizes each sorter's memory from the connection's cache_size when the sort starts (its first step):
-/// three sorters of 64 MB each were most of the rule stage's peak RSS. The sorts start with a small cache and
-/// spill to temp files sooner; the cache is restored for everything else.
-enum SorterMemory {
-    static let kibibytes = 8192
-
-    static func bounded<T>(_ db: Database, _ body: () throws -> T) throws -> T {
-        let previous = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
-        try db.execute(sql: "PRAGMA cache_size = -\(kibibytes)")
-        defer { try? db.execute(sql: "PRAGMA cache_size = \(previous)") }
-        return try body()
     }
 }

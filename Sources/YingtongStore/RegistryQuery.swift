@@ -106,7 +106,7 @@ public struct RegistryQuery: Sendable {
         let (cond, condArgs) = conditions(period: period)
         var sql = """
             SELECT \(quoted(registry.key)) AS uscc, \(quoted(registry.nameField)) AS name, region_code, source_index, line
-            FROM \(schema.table)\(Schema.keyIndexHint(registry.form)) WHERE run_id = ? AND IFNULL(\(quoted(registry.key)), '') <> ''\(cond)
+            FROM \(schema.table)\(IndexHint.key(registry.form)) WHERE run_id = ? AND IFNULL(\(quoted(registry.key)), '') <> ''\(cond)
             """
         var args: [DatabaseValueConvertible] = [run] + condArgs
         if !localRegions.isEmpty {
@@ -136,65 +136,33 @@ public struct FormSchemaInfo: Sendable {
 /// sorter: looking each block's keys up through the index fetched every registry row from a random page, which
 /// beyond the page cache was two thirds of the rule stage (300,000 enterprises).
 public final class RegistryStream {
-    private var stmt: OpaquePointer?
+    private let rows: SortedStatement
     private let query: RegistryQuery
     private let numeric: [String]
-    private var currentKey: String?
 
     public init(_ db: Database, query: RegistryQuery, period: Int, numeric: [String]) throws {
         self.query = query
         self.numeric = numeric.filter { query.schema.storage[$0] != nil }
         let key = quoted(query.registry.key)
         let (cond, condArgs) = query.conditions(period: period)
-        let sql = """
+        rows = try SortedStatement(db, sql: """
             SELECT \(query.selectList(keyColumn: key, numeric: self.numeric, texts: [])) FROM \(query.schema.table) NOT INDEXED
             WHERE run_id = ? AND \(key) IS NOT NULL\(cond) GROUP BY \(key) ORDER BY \(key)
-            """
-        guard sqlite3_prepare_v2(db.sqliteConnection, sql, -1, &stmt, nil) == SQLITE_OK else {
-            throw YingtongError("E-STORE-READ", "读取外部名单失败：\(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
-        }
-        let arguments: [DatabaseValueConvertible] = [query.run] + condArgs
-        for (i, a) in arguments.enumerated() {
-            switch a.databaseValue.storage {
-            case .int64(let v): sqlite3_bind_int64(stmt, Int32(i + 1), v)
-            case .string(let v): sqlite3_bind_text(stmt, Int32(i + 1), v, -1, SQLITE_TRANSIENT_STREAM)
-            case .double(let v): sqlite3_bind_double(stmt, Int32(i + 1), v)
-            default: sqlite3_bind_null(stmt, Int32(i + 1))
-            }
-        }
-        try SorterMemory.bounded(db) { try step() }
-    }
-
-    private func step() throws {
-        let rc = sqlite3_step(stmt)
-        if rc == SQLITE_ROW {
-            currentKey = sqlite3_column_text(stmt, 0).map { String(cString: $0) }
-        } else if rc == SQLITE_DONE {
-            currentKey = nil
-        } else {
-            throw YingtongError("E-STORE-READ", "读取外部名单失败：\(String(cString: sqlite3_errmsg(sqlite3_db_handle(stmt))))")
-        }
+            """, arguments: [query.run] + condArgs, keyColumn: 0, what: "外部名单")
     }
 
     /// The matches of the keys in first...last (byte order, as SQLite sorts); keys before `first` are passed over.
     public func matches(from first: String, through last: String) throws -> [String: RegistryMatch] {
         var out: [String: RegistryMatch] = [:]
-        while let key = currentKey, !last.utf8.lexicographicallyPrecedes(key.utf8) {
-            if !key.utf8.lexicographicallyPrecedes(first.utf8) {
-                out[key] = query.match(numeric: numeric, texts: []) { DatabaseValue(sqliteStatement: stmt!, index: Int32($0)) }
+        while let key = rows.currentKey, !SortedStatement.precedes(last, key) {
+            if !SortedStatement.precedes(key, first) {
+                out[key] = query.match(numeric: numeric, texts: []) { DatabaseValue(sqliteStatement: rows.stmt!, index: Int32($0)) }
             }
-            try step()
+            try rows.advance()
         }
         return out
     }
 
     /// Finalizes the statement on the connection's queue (also after the run failed).
-    public func close(store: Store) {
-        let statement = stmt
-        stmt = nil
-        store.pool.writeWithoutTransaction { _ in _ = sqlite3_finalize(statement) }
-    }
+    public func close(store: Store) { rows.close(store: store) }
 }
-
-/// SQLite copies bound text at once (SQLITE_TRANSIENT).
-private let SQLITE_TRANSIENT_STREAM = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -124,6 +124,17 @@ struct FormSchema: Sendable {
 @inline(__always) func quoted(_ identifier: String) -> String { "\"\(identifier)\"" }
 
 /// The store's schema as ordered, named GRDB migrations (GUIDE: "migrations are code, ordered and named").
+/// Keeps SQLite on the (run_id, uscc) index of the tables that also have a (run_id, name) one (v4): without
+/// statistics it took the name index for whole-run scans, which then sorted and read rows at random.
+public enum IndexHint {
+    private static let hints: [Form: String] = Dictionary(uniqueKeysWithValues: ([.roster] + Schema.v3Forms).map {
+        ($0, " INDEXED BY \(FormSchema.make($0, dictionary: .standard).table)_key")
+    })
+
+    /// The hint to put after a table's name in a whole-run query ("" for tables with no competing index).
+    public static func key(_ form: Form) -> String { hints[form] ?? "" }
+}
+
 enum Schema {
     static func isSafeIdentifier(_ s: String) -> Bool {
         guard let f = s.utf8.first, (f >= UInt8(ascii: "a") && f <= UInt8(ascii: "z")) || f == UInt8(ascii: "_") else { return false }
@@ -138,11 +149,6 @@ enum Schema {
     /// The work report's optional lists (`v3-funnel-registries`).
     static let v3Forms: [Form] = [.hteCandidates, .tsmeApplications, .techLoan, .platform]
 
-    /// Keeps SQLite on the (run_id, uscc) index of the tables that also have a (run_id, name) one (v4): without
-    /// statistics it took the name index for whole-run scans, which then sorted and read rows at random.
-    static func keyIndexHint(_ form: Form) -> String {
-        form == .roster || v3Forms.contains(form) ? " INDEXED BY \(FormSchema.make(form, dictionary: .standard).table)_key" : ""
-    }
 
     /// Secondary indexes of the bulk-loaded tables. They are dropped while a run loads and rebuilt before
     /// resolution (see BatchLoader.swift for the measurement behind that choice).

@@ -53,7 +53,7 @@ extension RunWriter {
         let run = runID
         try withDatabase { db in
             try db.execute(sql: """
-                INSERT INTO yt_named SELECT uscc, name, region_code, source_index, line FROM roster INDEXED BY roster_key
+                INSERT INTO yt_named SELECT uscc, name, region_code, source_index, line FROM roster\(IndexHint.key(.roster))
                 WHERE run_id = ? AND uscc <> ''
                 """, arguments: [run])
         }
