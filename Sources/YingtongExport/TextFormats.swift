@@ -3,13 +3,13 @@ import YingtongModel
 
 /// Buffered, append-only file output: exports stream row by row, so memory stays bounded by the buffer, not
 /// by the table.
-final class OutputFile {
+public final class OutputFile {
     private let handle: FileHandle
     private var buffer: [UInt8] = []
     private let limit = 1 << 20
-    private(set) var bytesWritten: Int64 = 0
+    public private(set) var bytesWritten: Int64 = 0
 
-    init(path: String) throws {
+    public init(path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw YingtongError("E-EXPORT-WRITE", "无法创建导出文件 \(path)")
         }
@@ -17,24 +17,24 @@ final class OutputFile {
         buffer.reserveCapacity(limit + 4096)
     }
 
-    func write(_ s: String) throws {
+    public func write(_ s: String) throws {
         buffer.append(contentsOf: s.utf8)
         if buffer.count >= limit { try flush() }
     }
 
-    func write(bytes: [UInt8]) throws {
+    public func write(bytes: [UInt8]) throws {
         buffer.append(contentsOf: bytes)
         if buffer.count >= limit { try flush() }
     }
 
-    func flush() throws {
+    public func flush() throws {
         guard !buffer.isEmpty else { return }
         try handle.write(contentsOf: buffer)
         bytesWritten += Int64(buffer.count)
         buffer.removeAll(keepingCapacity: true)
     }
 
-    func close() throws {
+    public func close() throws {
         try flush()
         try handle.close()
     }

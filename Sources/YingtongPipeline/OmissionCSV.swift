@@ -1,4 +1,5 @@
 import Foundation
+import YingtongExport
 import YingtongModel
 import YingtongStore
 
@@ -11,17 +12,19 @@ enum OmissionCSV {
                          "已报研究开发费用合计（千元）", "估计漏统金额（万元）", "证据", "估算方法"]
 
     static func write(writer: RunWriter, to path: String) throws {
-        let entries = try writer.omissions()
-        var out = "\u{FEFF}" + header.map(cell).joined(separator: ",") + "\r\n"
-        for (i, e) in entries.enumerated() {
+        let out = try OutputFile(path: path)
+        try out.write("\u{FEFF}" + header.map(cell).joined(separator: ",") + "\r\n")
+        var number = 0
+        try writer.forEachOmission { e in
+            number += 1
             let row: [String] = [
-                String(i + 1), e.uscc, e.name ?? "", e.regionCode ?? "", e.reported ? "是" : "否",
+                String(number), e.uscc, e.name ?? "", e.regionCode ?? "", e.reported ? "是" : "否",
                 e.rules.joined(separator: " "), e.reportedRDExp?.description ?? "",
                 wan(e.estimatedMissing), e.evidenceZh, e.method,
             ]
-            out += row.map(cell).joined(separator: ",") + "\r\n"
+            try out.write(row.map(cell).joined(separator: ",") + "\r\n")
         }
-        try Data(out.utf8).write(to: URL(fileURLWithPath: path))
+        try out.close()
     }
 
     /// 千元 → 万元 with four decimals (exact: 1 万元 = 10 千元).

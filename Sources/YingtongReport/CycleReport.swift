@@ -44,36 +44,45 @@ public struct CycleReport {
     }
 
     public func write(_ db: Database, store: Store, run: Int64, to dir: String) throws -> Summary {
-        let data = try ReportData.load(db, store: store, run: run)
+        let data = try ReportData.load(db, store: store, run: run, omissionRows: omissionRows)
         let fm = FileManager.default
         let feedbackDir = dir + "/feedback"
         try fm.createDirectory(atPath: feedbackDir, withIntermediateDirectories: true)
 
-        let pages = stride(from: 0, to: max(data.enterprises.count, 1), by: pageSize).map {
-            data.enterprises[$0..<min($0 + pageSize, data.enterprises.count)]
-        }
-        var largest = 0
-        for (i, page) in pages.enumerated() {
-            let html = try templates.render(indexContext(data, page: page, number: i + 1, of: pages.count, prefix: ""),
+        // The enterprises stream from the store a list page at a time; only the page being written is held.
+        let pageCount = max(1, (data.enterpriseCount + pageSize - 1) / pageSize)
+        var page: [ReportData.EnterpriseFindings] = []
+        page.reserveCapacity(pageSize)
+        var firstPage: [ReportData.EnterpriseFindings] = []
+        var written = 0, done = 0, largest = 0
+        func writePage() throws {
+            written += 1
+            if written == 1 { firstPage = Array(page.prefix(reportRows)) }
+            let html = try templates.render(indexContext(data, page: page[...], number: written, of: pageCount, prefix: ""),
                                             "enterprises")
-            try write(html, to: feedbackDir + "/index-\(i + 1).html")
+            try write(html, to: feedbackDir + "/index-\(written).html")
+            page.removeAll(keepingCapacity: true)
         }
-        for (done, e) in data.enterprises.enumerated() where feedbackPages {
-            defer { onPage?(done + 1, data.enterprises.count) }
-            let items = try ReportData.feedback(db, store: store, run: run, uscc: e.uscc, period: e.period,
-                                                inputs: data.run.inputs, titles: titles)
-            let stem = FeedbackFileName.stem(uscc: e.uscc, period: e.period)
-            let html = try templates.render(FeedbackPage.context(e, items: items, run: data.run), "feedback")
-            largest = max(largest, html.utf8.count)
-            try write(html, to: feedbackDir + "/\(stem).html")
-            try write(FeedbackPage.csv(e, items: items), to: feedbackDir + "/\(stem).csv", bom: true)
+        try ReportData.forEachEnterprise(db, run: run) { e in
+            if feedbackPages {
+                let items = try ReportData.feedback(db, store: store, run: run, uscc: e.uscc, period: e.period,
+                                                    inputs: data.run.inputs, titles: titles)
+                let stem = FeedbackFileName.stem(uscc: e.uscc, period: e.period)
+                let html = try templates.render(FeedbackPage.context(e, items: items, run: data.run), "feedback")
+                largest = max(largest, html.utf8.count)
+                try write(html, to: feedbackDir + "/\(stem).html")
+                try write(FeedbackPage.csv(e, items: items), to: feedbackDir + "/\(stem).csv", bom: true)
+                done += 1
+                onPage?(done, data.enterpriseCount)
+            }
+            page.append(e)
+            if page.count == pageSize { try writePage() }
         }
-        let report = try templates.render(reportContext(data, firstPage: (pages.first ?? []).prefix(reportRows),
-                                                        pageCount: pages.count),
-                                          "report")
+        if !page.isEmpty || written == 0 { try writePage() }
+        let report = try templates.render(reportContext(data, firstPage: firstPage[...], pageCount: pageCount), "report")
         try write(report, to: dir + "/report.html")
         return Summary(reportPath: dir + "/report.html", reportBytes: report.utf8.count,
-                       feedbackPages: feedbackPages ? data.enterprises.count : 0, indexPages: pages.count, largestFeedbackBytes: largest)
+                       feedbackPages: done, indexPages: written, largestFeedbackBytes: largest)
     }
 
     func write(_ text: String, to path: String, bom: Bool = false) throws {
@@ -119,15 +128,13 @@ public struct CycleReport {
             guard let row = byCode[code] else { return nil }
             return Charts.indicator(row, peers: data.peerIndicators.filter { $0.code == code })
         }
-        let withPage = Set(data.enterprises.map { "\($0.uscc)|\($0.period)" })
         let omissions: [[String: Any]] = data.omissions.prefix(omissionRows).map { o in
             ["uscc": o.uscc, "name": o.name ?? "", "rules": o.rules.joined(separator: " "),
              "estimate": Fmt.wan(o.estimatedMissing), "basis": o.basis ?? "", "method": o.method,
              "reported": o.reported ? "已报送" : "未报送", "evidence": o.evidenceZh,
              "href": "feedback/" + FeedbackFileName.stem(uscc: o.uscc, period: o.period) + ".html",
-             "hasPage": withPage.contains("\(o.uscc)|\(o.period)")]
+             "hasPage": data.omissionsWithFindings.contains("\(o.uscc)|\(o.period)")]
         }
-        let omissionTotal = data.omissions.reduce(Milli.zero) { $0 + $1.estimatedMissing }
         let hitRows: [[String: Any]] = data.ruleHits.map { h in
             ["rule": h.rule, "title": titles[h.rule] ?? "", "severity": h.severity.labelZh, "cls": h.severity.rawValue,
              "violations": Fmt.int(h.violations), "enterprises": Fmt.int(h.enterprises)]
@@ -149,8 +156,8 @@ public struct CycleReport {
             "indicators": indicators, "hasIndicators": !indicators.isEmpty,
             "trioCharts": charts, "hasPeers": !data.peerIndicators.isEmpty,
             "omissions": omissions, "hasOmissions": !omissions.isEmpty,
-            "omissionCount": Fmt.int(data.omissions.count), "omissionTotal": Fmt.wan(omissionTotal),
-            "omissionCut": data.omissions.count > omissionRows, "omissionRows": omissionRows,
+            "omissionCount": Fmt.int(data.omissionCount), "omissionTotal": Fmt.wan(data.omissionTotal),
+            "omissionCut": data.omissionCount > omissionRows, "omissionRows": omissionRows,
         ]
         for (k, v) in indexContext(data, page: firstPage, number: 1, of: pageCount, prefix: "feedback/") { context[k] = v }
         return context
@@ -174,9 +181,9 @@ public struct CycleReport {
         return [
             "listTitle": "\(data.run.pipeline) \(data.run.period)年 有审核问题的企业（第\(number)/\(max(count, 1))页）",
             "period": data.run.period, "enterpriseRows": rows, "hasEnterprises": !rows.isEmpty,
-            "enterpriseCount": Fmt.int(data.enterprises.count), "pageLinks": links, "paged": count > 1,
+            "enterpriseCount": Fmt.int(data.enterpriseCount), "pageLinks": links, "paged": count > 1,
             "pageNumber": number, "pageCount": max(count, 1), "pageSize": pageSize,
-            "shownRows": Fmt.int(rows.count), "cut": rows.count < data.enterprises.count,
+            "shownRows": Fmt.int(rows.count), "cut": rows.count < data.enterpriseCount,
         ]
     }
 

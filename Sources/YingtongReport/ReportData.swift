@@ -51,8 +51,15 @@ public struct ReportData: Sendable {
     public var indicators: [IndicatorRow]
     /// Indicators of the same period from other regions' runs in the store (a city run), newest run per region.
     public var peerIndicators: [IndicatorRow]
+    /// The head of the 应统尽统 list (largest estimate first, at most the `omissionRows` asked for); the whole list
+    /// is in 应统尽统排查清单.csv.
     public var omissions: [OmissionEntry]
-    public var enterprises: [EnterpriseFindings]
+    /// The top omissions' keys (`uscc|period`) that have findings, hence a 反馈单 and a row in the list pages.
+    public var omissionsWithFindings: Set<String>
+    public var omissionCount: Int
+    public var omissionTotal: Milli
+    /// Enterprises with findings; they are read a page at a time with ``forEachEnterprise(_:run:_:)``.
+    public var enterpriseCount: Int
 
     /// The newest committed run for `period` (and `region`/`pipeline` when given).
     public static func findRun(store: Store, period: Int, region: String? = nil, pipeline: String? = nil) throws -> Int64 {
@@ -77,12 +84,13 @@ public struct ReportData: Sendable {
         return (try? JSONDecoder().decode([RulePack].self, from: Data(text.utf8))) ?? []
     }
 
-    public static func load(store: Store, run id: Int64) throws -> ReportData {
-        try store.read { db in try load(db, store: store, run: id) }
+    public static func load(store: Store, run id: Int64, omissionRows: Int = 200) throws -> ReportData {
+        try store.read { db in try load(db, store: store, run: id, omissionRows: omissionRows) }
     }
 
-    /// Reads on a connection the caller holds (the run's own writer, before it commits).
-    public static func load(_ db: Database, store: Store, run id: Int64) throws -> ReportData {
+    /// Reads on a connection the caller holds (the run's own writer, before it commits). Nothing here grows with
+    /// the number of findings or omissions: those are aggregated, cut at `omissionRows`, or streamed later.
+    public static func load(_ db: Database, store: Store, run id: Int64, omissionRows: Int = 200) throws -> ReportData {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE id = ?", arguments: [id]) else {
                 throw YingtongError("E-REPORT-RUN", "数据库 \(store.path) 中没有运行 \(id)")
             }
@@ -111,20 +119,9 @@ public struct ReportData: Sendable {
                 RuleHit(rule: r["rule"], severity: Severity(rawValue: r["severity"]) ?? .info, violations: r["n"],
                         enterprises: r["e"])
             }.sorted { ($0.severity, $0.violations, $1.rule) > ($1.severity, $1.violations, $0.rule) }
-            let enterprises = try Row.fetchAll(db, sql: """
-                SELECT v.uscc, v.period,
-                       SUM(v.severity = 'error') AS errors, SUM(v.severity = 'warning') AS warnings,
-                       SUM(v.severity = 'info') AS infos, SUM(v.explanation IS NOT NULL) AS explained,
-                       (SELECT r.name FROM record r WHERE r.run_id = v.run_id AND r.uscc = v.uscc LIMIT 1) AS rname,
-                       (SELECT s.name FROM roster s WHERE s.run_id = v.run_id AND s.uscc = v.uscc LIMIT 1) AS sname
-                FROM violation v WHERE v.run_id = ? AND v.superseded = 0
-                GROUP BY v.uscc, v.period
-                ORDER BY errors DESC, warnings DESC, v.uscc
-                """, arguments: [id]).map { r in
-                EnterpriseFindings(uscc: r["uscc"], period: r["period"],
-                                   name: (r["rname"] as String?) ?? (r["sname"] as String?),
-                                   errors: r["errors"], warnings: r["warnings"], infos: r["infos"], explained: r["explained"])
-            }
+            let enterpriseCount = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM (SELECT 1 FROM violation WHERE run_id = ? AND superseded = 0 GROUP BY uscc, period)
+                """, arguments: [id]) ?? 0
             // Other regions of the same period: the newest run per region (a city or province run has several).
             let peerRuns = try Int64.fetchAll(db, sql: """
                 SELECT MAX(r.id) FROM run r WHERE r.period = ? AND r.status = 'ok' AND r.region_code <> ?
@@ -137,21 +134,42 @@ public struct ReportData: Sendable {
             let own = all.contains { $0.regionCode == run.regionCode } ? all.filter { $0.regionCode == run.regionCode } : all
             var peers = all.filter { $0.regionCode != run.regionCode && own.count < all.count }
             for p in peerRuns { peers += try IndicatorRow.fetchAll(db, run: p).filter { r in !peers.contains { $0.regionCode == r.regionCode && $0.code == r.code } } }
-            // Units that sent nothing and are not on the roster are named by the omission list's evidence. (A
-            // correlated subquery on omission scanned the run's whole list per enterprise: omission is indexed by
-            // amount, not USCC.)
-            let omissions = try OmissionEntry.fetchAll(db, run: id)
-            var omissionNames: [String: String] = [:]
-            for o in omissions { if let n = o.name { omissionNames[o.uscc] = omissionNames[o.uscc] ?? n } }
-            let named = enterprises.map { e -> EnterpriseFindings in
-                var e = e
-                if e.name == nil { e.name = omissionNames[e.uscc] }
-                return e
+            var omissions: [OmissionEntry] = []
+            try OmissionEntry.forEach(db, run: id, limit: omissionRows) { omissions.append($0) }
+            var withFindings: Set<String> = []
+            for o in omissions where try Bool.fetchOne(db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM violation WHERE run_id = ? AND uscc = ? AND period = ? AND superseded = 0)
+                """), arguments: [id, o.uscc, o.period]) == true {
+                withFindings.insert("\(o.uscc)|\(o.period)")
             }
+            let totals = try OmissionEntry.totals(db, run: id)
             return ReportData(run: run, recordsByStatus: statuses,
                               quarantineCount: quarantine.reduce(0) { $0 + $1.count }, quarantineByCode: quarantine,
                               ruleHits: hits, indicators: own, peerIndicators: peers,
-                              omissions: omissions, enterprises: named)
+                              omissions: omissions, omissionsWithFindings: withFindings, omissionCount: totals.count,
+                              omissionTotal: totals.estimatedMissing, enterpriseCount: enterpriseCount)
+    }
+
+    /// The enterprises with findings, most errors first (then warnings, then USCC), one at a time: at a million
+    /// enterprises the list has hundreds of thousands of rows, which the report writes page by page.
+    public static func forEachEnterprise(_ db: Database, run id: Int64, _ body: (EnterpriseFindings) throws -> Void) throws {
+        // A unit that sent nothing and is on no roster is named by its omission entry (indexed by USCC since v5).
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT v.uscc, v.period,
+                   SUM(v.severity = 'error') AS errors, SUM(v.severity = 'warning') AS warnings,
+                   SUM(v.severity = 'info') AS infos, SUM(v.explanation IS NOT NULL) AS explained,
+                   COALESCE((SELECT r.name FROM record r WHERE r.run_id = v.run_id AND r.uscc = v.uscc LIMIT 1),
+                            (SELECT s.name FROM roster s WHERE s.run_id = v.run_id AND s.uscc = v.uscc LIMIT 1),
+                            (SELECT o.name FROM omission o WHERE o.run_id = v.run_id AND o.uscc = v.uscc
+                                                             AND o.name IS NOT NULL LIMIT 1)) AS name
+            FROM violation v WHERE v.run_id = ? AND v.superseded = 0
+            GROUP BY v.uscc, v.period
+            ORDER BY errors DESC, warnings DESC, v.uscc
+            """, arguments: [id])
+        while let r = try rows.next() {
+            try body(EnterpriseFindings(uscc: r["uscc"], period: r["period"], name: r["name"], errors: r["errors"],
+                                        warnings: r["warnings"], infos: r["infos"], explained: r["explained"]))
+        }
     }
 }
 

@@ -135,24 +135,43 @@ extension Store {
 }
 
 extension RunWriter {
-    /// This (uncommitted) run's 应统尽统 list, largest estimated missing amount first.
-    public func omissions() throws -> [OmissionEntry] {
+    /// Each entry of this (uncommitted) run's 应统尽统 list, largest estimated missing amount first.
+    public func forEachOmission(_ body: (OmissionEntry) throws -> Void) throws {
         let run = runID
-        return try withDatabase { db in try OmissionEntry.fetch(db, run: run) }
+        try withDatabase { db in try OmissionEntry.forEach(db, run: run, body) }
     }
 }
 
 extension OmissionEntry {
     static func fetch(_ db: Database, run: Int64) throws -> [OmissionEntry] {
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM omission WHERE run_id = ? ORDER BY estimated_missing DESC, uscc
-                """, arguments: [run]).map { r in
-                OmissionEntry(uscc: r["uscc"], period: r["period"], name: r["name"], regionCode: r["region_code"],
-                              reported: (r["reported"] as Int) == 1,
-                              rules: (r["rules"] as String).split(separator: ",").map(String.init),
-                              reportedRDExp: (r["reported_rd_exp"] as Int64?).map { Milli(raw: $0) },
-                              evidenceJSON: r["evidence"], evidenceZh: r["evidence_zh"],
-                              estimatedMissing: Milli(raw: r["estimated_missing"]), method: r["method"], basis: r["basis"])
-            }
+        var out: [OmissionEntry] = []
+        try forEach(db, run: run) { out.append($0) }
+        return out
+    }
+
+    /// Each entry of a run's list, largest estimated missing amount first, read one row at a time: at a million
+    /// enterprises the list holds hundreds of thousands of entries with their evidence text, which is not to be
+    /// held whole by the exports and the report.
+    public static func forEach(_ db: Database, run: Int64, limit: Int? = nil, _ body: (OmissionEntry) throws -> Void) throws {
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT * FROM omission WHERE run_id = ? ORDER BY estimated_missing DESC, uscc\(limit.map { " LIMIT \($0)" } ?? "")
+            """, arguments: [run])
+        while let r = try rows.next() {
+            try body(OmissionEntry(
+                uscc: r["uscc"], period: r["period"], name: r["name"], regionCode: r["region_code"],
+                reported: (r["reported"] as Int) == 1,
+                rules: (r["rules"] as String).split(separator: ",").map(String.init),
+                reportedRDExp: (r["reported_rd_exp"] as Int64?).map { Milli(raw: $0) },
+                evidenceJSON: r["evidence"], evidenceZh: r["evidence_zh"],
+                estimatedMissing: Milli(raw: r["estimated_missing"]), method: r["method"], basis: r["basis"]))
+        }
+    }
+
+    /// How many entries a run's list has and their estimated missing amounts summed (exact, 元).
+    public static func totals(_ db: Database, run: Int64) throws -> (count: Int, estimatedMissing: Milli) {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT COUNT(*) AS n, COALESCE(SUM(estimated_missing), 0) AS total FROM omission WHERE run_id = ?
+            """, arguments: [run])
+        return (row?["n"] ?? 0, Milli(raw: row?["total"] ?? 0))
     }
 }

@@ -337,6 +337,11 @@ enum Schema {
                 }
             }
         }
+        m.registerMigration("v5-omission-uscc") { db in
+            // The report names a unit that sent nothing and is on no roster from its omission entry; the list is
+            // indexed by amount only, so that lookup read the run's whole list once per enterprise.
+            try db.execute(sql: "CREATE INDEX IF NOT EXISTS omission_uscc ON omission(run_id, uscc, period)")
+        }
         return m
     }
 
