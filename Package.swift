@@ -139,7 +139,8 @@ let package = Package(
             name: "YingtongEndToEndTests",
             dependencies: ["YingtongPipeline", "YingtongStore", "YingtongIndicators", "YingtongModel", "yingtong",
                            .product(name: "GRDB", package: "GRDB.swift"),
-                           "YingtongReport", .product(name: "Logging", package: "swift-log")]
+                           "YingtongReport", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Mustache", package: "swift-mustache")]
         ),
         .testTarget(
             name: "YingtongExportTests",

@@ -112,16 +112,18 @@ public struct ReportData: Sendable {
             let quarantine = try Row.fetchAll(db, sql: """
                 SELECT code, COUNT(*) AS n FROM quarantine WHERE run_id = ? GROUP BY code ORDER BY n DESC, code
                 """, arguments: [id]).map { (code: $0["code"] as String, count: $0["n"] as Int) }
+            let floor = try ViolationRange.floor(db, run: id)
             let hits = try Row.fetchAll(db, sql: """
                 SELECT rule, severity, COUNT(*) AS n, COUNT(DISTINCT uscc) AS e FROM violation
-                WHERE run_id = ? AND superseded = 0 GROUP BY rule, severity
-                """, arguments: [id]).map { r in
+                WHERE id > ?2 AND +run_id = ?1 AND superseded = 0 GROUP BY rule, severity
+                """, arguments: [id, floor]).map { r in
                 RuleHit(rule: r["rule"], severity: Severity(rawValue: r["severity"]) ?? .info, violations: r["n"],
                         enterprises: r["e"])
             }.sorted { ($0.severity, $0.violations, $1.rule) > ($1.severity, $1.violations, $0.rule) }
             let enterpriseCount = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM (SELECT 1 FROM violation WHERE run_id = ? AND superseded = 0 GROUP BY uscc, period)
-                """, arguments: [id]) ?? 0
+                SELECT COUNT(*) FROM (SELECT 1 FROM violation WHERE id > ?2 AND +run_id = ?1 AND superseded = 0
+                                      GROUP BY uscc, period)
+                """, arguments: [id, floor]) ?? 0
             // Other regions of the same period: the newest run per region (a city or province run has several).
             let peerRuns = try Int64.fetchAll(db, sql: """
                 SELECT MAX(r.id) FROM run r WHERE r.period = ? AND r.status = 'ok' AND r.region_code <> ?
@@ -162,10 +164,10 @@ public struct ReportData: Sendable {
                             (SELECT s.name FROM roster s WHERE s.run_id = v.run_id AND s.uscc = v.uscc LIMIT 1),
                             (SELECT o.name FROM omission o WHERE o.run_id = v.run_id AND o.uscc = v.uscc
                                                              AND o.name IS NOT NULL LIMIT 1)) AS name
-            FROM violation v WHERE v.run_id = ? AND v.superseded = 0
+            FROM violation v WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0
             GROUP BY v.uscc, v.period
             ORDER BY errors DESC, warnings DESC, v.uscc
-            """, arguments: [id])
+            """, arguments: [id, try ViolationRange.floor(db, run: id)])
         while let r = try rows.next() {
             try body(EnterpriseFindings(uscc: r["uscc"], period: r["period"], name: r["name"], errors: r["errors"],
                                         warnings: r["warnings"], infos: r["infos"], explained: r["explained"]))

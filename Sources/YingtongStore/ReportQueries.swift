@@ -18,6 +18,16 @@ extension OmissionEntry {
     }
 }
 
+/// A run's violations are one rowid range (a run holds the write lock from its first row to its commit): passes
+/// over all of them scan that range in table order, where the (run_id, uscc, period) index would fetch the rows at
+/// random. The queries keep `+run_id = ?` as a filter, so a range that ever held another run's rows stays correct.
+public enum ViolationRange {
+    /// The largest rowid below the run's first violation.
+    public static func floor(_ db: Database, run: Int64) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(MIN(id), 1) - 1 FROM violation WHERE run_id = ?", arguments: [run]) ?? 0
+    }
+}
+
 extension Store {
     /// One stored 107-2 record as exact values, read on `db`.
     public func recordValues(_ db: Database, run: Int64, uscc: String, period: Int) throws -> [String: StoredValue]? {

@@ -121,6 +121,7 @@ extension RunWriter {
         try finishLoading()
         let run = runID
         let resetStatuses = mayHoldNonCleanStatus
+        let floor = violationFloor
         let result = try withDatabase { db in
             /// Counts per status from yt_worst (the non-clean rows); clean = all rows of the run − those.
             func tally(_ table: String) throws -> [RecordStatus: Int] {
@@ -134,15 +135,15 @@ extension RunWriter {
                 if clean > 0 { out[.clean] = clean }
                 return out
             }
+            // Driven from the explanations (a few per run), not from the run's violations.
             try db.execute(sql: """
                 UPDATE violation SET explanation = (
                   SELECT e.text FROM explanation e
                   WHERE e.run_id = violation.run_id AND e.uscc = violation.uscc AND e.period = violation.period
                     AND e.rule = violation.rule ORDER BY e.id DESC LIMIT 1)
-                WHERE run_id = ?1 AND severity = 'warning' AND explanation IS NULL
-                  AND EXISTS (SELECT 1 FROM explanation e
-                              WHERE e.run_id = violation.run_id AND e.uscc = violation.uscc
-                                AND e.period = violation.period AND e.rule = violation.rule)
+                WHERE id IN (SELECT v.id FROM explanation e
+                             CROSS JOIN violation v ON v.run_id = e.run_id AND v.uscc = e.uscc AND v.period = e.period
+                             WHERE e.run_id = ?1 AND v.rule = e.rule AND v.severity = 'warning' AND v.explanation IS NULL)
                 """, arguments: [run])
 
             try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS yt_worst (id INTEGER PRIMARY KEY, w INTEGER NOT NULL)")
@@ -156,18 +157,18 @@ extension RunWriter {
                 WITH hit AS (
                   SELECT r.id AS rid, v.severity, v.explanation FROM violation v
                   CROSS JOIN record r ON r.run_id = v.run_id AND r.uscc = v.uscc AND r.period = v.period
-                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
+                  WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
                     AND v.severity IN ('error', 'warning')
                   UNION ALL
                   SELECT r.id, v.severity, v.explanation FROM violation v
                   CROSS JOIN record r ON r.run_id = v.run_id AND r.source_index = v.source_index AND r.line = v.line
-                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
+                  WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
                     AND v.severity IN ('error', 'warning')
                 )
                 INSERT INTO yt_worst (id, w)
                 SELECT rid, MAX(CASE WHEN severity = 'error' THEN 3 WHEN explanation IS NULL THEN 2 ELSE 1 END)
                 FROM hit GROUP BY rid
-                """, arguments: [run])
+                """, arguments: [run, floor])
             try db.execute(sql: """
                 UPDATE record SET status = CASE yt_worst.w WHEN 3 THEN 'rejected' WHEN 2 THEN 'flagged' ELSE 'explained' END
                 FROM yt_worst WHERE record.id = yt_worst.id
@@ -183,28 +184,28 @@ extension RunWriter {
                   SELECT p.id AS pid, v.severity, v.explanation FROM violation v
                   CROSS JOIN project p ON p.run_id = v.run_id AND p.uscc = v.uscc AND p.period = v.period
                                       AND p.project_name = v.project_name
-                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.severity IN ('error', 'warning')
+                  WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.severity IN ('error', 'warning')
                   UNION ALL
                   SELECT p.id, v.severity, v.explanation FROM violation v
                   CROSS JOIN project p ON p.run_id = v.run_id AND p.source_index = v.source_index AND p.line = v.line
                                       AND p.uscc = v.uscc
-                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NOT NULL AND v.severity IN ('error', 'warning')
+                  WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NOT NULL AND v.severity IN ('error', 'warning')
                   UNION ALL
                   SELECT p.id, 'error', NULL FROM violation v
                   CROSS JOIN project p ON p.run_id = v.run_id AND p.uscc = v.uscc AND p.period = v.period
-                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL AND v.severity = 'error'
+                  WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL AND v.severity = 'error'
                   UNION ALL
                   -- An error matched to the 107-2 record by line (its key as sent may differ) rejects the
                   -- record's projects too; driven from the few errors, not from all records.
                   SELECT p.id, 'error', NULL FROM violation v
                   CROSS JOIN record r ON r.run_id = v.run_id AND r.source_index = v.source_index AND r.line = v.line
                   CROSS JOIN project p ON p.run_id = r.run_id AND p.uscc = r.uscc AND p.period = r.period
-                  WHERE v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL AND v.severity = 'error'
+                  WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL AND v.severity = 'error'
                 )
                 INSERT INTO yt_worst (id, w)
                 SELECT pid, MAX(CASE WHEN severity = 'error' THEN 3 WHEN explanation IS NULL THEN 2 ELSE 1 END)
                 FROM hit GROUP BY pid
-                """, arguments: [run])
+                """, arguments: [run, floor])
             try db.execute(sql: """
                 UPDATE project SET status = CASE yt_worst.w WHEN 3 THEN 'rejected' WHEN 2 THEN 'flagged' ELSE 'explained' END
                 FROM yt_worst WHERE project.id = yt_worst.id

@@ -39,13 +39,16 @@ public final class RunWriter {
     /// Whether some row of the run may have a status other than `clean` (a batch arrived with statuses, or
     /// statuses were applied once): only then must applyStatuses() reset them first.
     var mayHoldNonCleanStatus = false
+    /// Every violation of this run has a rowid above this one (``ViolationRange``): SQLite gives a new row the
+    /// largest rowid + 1, and this run holds the write lock until it commits.
+    let violationFloor: Int64
 
     init(store: Store, info: RunInfo) throws {
         self.store = store
         self.info = info
         let defer_ = store.defersIndexes
         indexesDeferred = defer_
-        runID = try store.pool.writeWithoutTransaction { db in
+        (runID, violationFloor) = try store.pool.writeWithoutTransaction { db in
             guard !db.isInsideTransaction else {
                 throw YingtongError("E-STORE-BUSY", "已有一个运行正在写入该数据库，不能同时开始另一个运行")
             }
@@ -68,7 +71,8 @@ public final class RunWriter {
                     VALUES (?, ?, ?, ?, 'running', ?, ?)
                     """, arguments: [info.pipeline, info.regionCode, info.period, Timestamp.text(info.startedAt),
                                      info.yingtongVersion, String(decoding: settings, as: UTF8.self)])
-                return db.lastInsertedRowID
+                let run = db.lastInsertedRowID
+                return (run, try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM violation") ?? 0)
             } catch {
                 if db.isInsideTransaction { try? db.rollback() }
                 throw error

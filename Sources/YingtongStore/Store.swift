@@ -48,7 +48,16 @@ public final class Store: Sendable {
         config.foreignKeysEnabled = false
         // Another process may hold the write lock briefly (its commit); wait rather than fail at once.
         config.busyMode = .timeout(10)
+        let slowSQL = ProcessInfo.processInfo.environment["YINGTONG_SLOW_SQL_MS"].flatMap(Double.init)
         config.prepareDatabase { db in
+            // A diagnostic for benchmarks: statements slower than the threshold go to stderr with their duration.
+            if let slowSQL {
+                db.trace(options: .profile) { event in
+                    guard case .profile(let statement, let duration) = event, duration * 1000 >= slowSQL else { return }
+                    let sql = statement.sql.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                    FileHandle.standardError.write(Data("慢 SQL \(String(format: "%.2f", duration)) 秒：\(sql.joined(separator: " ").prefix(300))\n".utf8))
+                }
+            }
             // WAL: readers keep seeing the previous run while a new one loads; NORMAL sync is durable at
             // checkpoints and safe against corruption, which is what a rerunnable batch needs.
             if db.configuration.readonly { return }

@@ -5,6 +5,7 @@ import Logging
 import YingtongModel
 import YingtongStore
 import YingtongReport
+import Mustache
 @testable import YingtongPipeline
 
 /// Golden files of the demo county's reports: `fixtures/demo-county/expected/report/`. Set
@@ -185,6 +186,24 @@ func structuralProblems(_ html: String) -> [String] {
         #expect(CycleReport.pageWindow(current: 1, count: 9) == [1, 2, 3, 4, nil, 9])
         #expect(CycleReport.pageWindow(current: 50, count: 2000) == [1, nil, 47, 48, 49, 50, 51, 52, 53, nil, 2000])
         #expect(CycleReport.pageWindow(current: 2000, count: 2000) == [1, nil, 1997, 1998, 1999, 2000])
+    }
+
+    /// The row renderer of the list pages gives what Mustache gives for the same row template, escaping included,
+    /// and refuses the tags it does not implement instead of dropping them.
+    @Test func rowTemplateRendersAsMustacheDoes() throws {
+        let text = "<tr>{{a}}|{{{a}}}|{{#on}}[{{b}}]{{/on}}{{^on}}none{{/on}}|{{#missing}}x{{/missing}}{{! note }}</tr>\n"
+        let row = try RowTemplate(text)
+        var library = Mustache.MustacheLibrary()
+        try library.register(text.trimmingCharacters(in: .newlines), named: "row")
+        for (a, on) in [("<b>\"A&B's\"</b> 公司", true), ("plain", false)] {
+            var out: [UInt8] = []
+            row.render(["a": .text(a), "b": .text("1,234"), "on": .flag(on)], into: &out)
+            let expected = library.render(["a": a, "b": "1,234", "on": on] as [String: Any], withTemplate: "row")
+            #expect(String(decoding: out, as: UTF8.self) == expected)
+        }
+        #expect(throws: YingtongError.self) { try RowTemplate("<tr>{{> partial}}</tr>") }
+        #expect(throws: YingtongError.self) { try RowTemplate("<tr>{{#a}}x</tr>") }
+        #expect(throws: YingtongError.self) { try RowTemplate("<tr>{{a</tr>") }
     }
 
     /// `outputs: {feedback: false}` keeps report.html and the enterprise list but writes no 反馈单 pages.
