@@ -17,7 +17,7 @@ extension IndicatorEngine {
     ///   工业总产值, the macro figures HIGHTECH_OUTPUT ÷ IND_OUTPUT_ABOVE_SCALE are used instead, and the note says so.
     /// - rd_coverage = units of the roster (the county's 名录库: every 一套表 unit it lists) with R&D activity (the
     ///   pipeline's `rd_active` rule) ÷ all units of the roster × 100.
-    func coverageIndicators(db: Database, q: Queries, scope: RegionScope, run: Int64, period: Int,
+    func coverageIndicators(db: Database, q: Queries, tables: IndicatorTables, scope: RegionScope,
                             activity: String) throws -> [Computed] {
         let industries = self.industries
         MemoizedPredicate { s in
@@ -25,23 +25,20 @@ extension IndicatorEngine {
             return false
         }.register(db, as: "yt_hightech")
         var out: [Computed] = []
-        let units = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) FROM \(Queries.roster) WHERE ro.run_id = ?1 AND \(Queries.inScope("ro"))",
-                                     arguments: [run, nil as Int?, scope.pattern]) ?? 0
+        let units = try tables.units(industrial: false)
         if units == 0 {
             out.append(Computed(.rdCoverage, value: nil, note: "缺少名录数据（roster）"))
         } else {
-            let active = try Int.fetchOne(db, sql: """
-                SELECT COUNT(DISTINCT ro.uscc) FROM \(Queries.roster) WHERE ro.run_id = ?1 AND \(Queries.inScope("ro")) AND \(activity)
-                """, arguments: [run, period, scope.pattern]) ?? 0
+            let active = try tables.units(industrial: false, where: activity)
             out.append(Computed(.rdCoverage, value: round(Decimal(active) / Decimal(units) * 100),
                                 note: "总体：名录中全部单位（\(units) 家），有研发活动 \(active) 家"))
         }
         let output = try Row.fetchOne(db, sql: """
             SELECT COUNT(ro.gross_output) AS n, SUM(ro.gross_output) AS total,
                    SUM(CASE WHEN yt_hightech(ro.industry_code) THEN ro.gross_output ELSE 0 END) AS hightech
-            FROM \(Queries.roster) WHERE ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)
+            FROM roster ro WHERE ro.id > ?2 AND +ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)
               AND \(Queries.inScope("ro"))
-            """, arguments: [run, nil as Int?, scope.pattern])
+            """, arguments: [q.run, try RunRange.floor(db, table: "roster", run: q.run), scope.pattern])
         let n: Int = output?["n"] ?? 0
         if n > 0, let total: Int64 = output?["total"], total > 0 {
             let hightech: Int64 = output?["hightech"] ?? 0

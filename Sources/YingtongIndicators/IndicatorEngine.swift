@@ -140,15 +140,19 @@ public struct IndicatorEngine: Sendable {
                         previous: [String: Decimal?]) throws -> [IndicatorRow] {
         registerFunctions(db)
         let regionCode = scope.code
-        let q = Queries(db: db, run: run, period: period, pattern: scope.pattern)
+        let q = try Queries(db: db, run: run, period: period, pattern: scope.pattern)
+        let tables = try IndicatorTables(db: db, run: run, period: period, scope: scope)
         var out: [Computed] = []
 
         // ── R&D expenditure (亿元) ──
-        let costTotal = try q.recordSum(expression: "rd_exp_total")
-        let internalF2 = try q.recordSum(expression: """
+        let sums = try q.recordSums(expressions: [
+            "rd_exp_total",
+            """
             rd_exp_total - COALESCE(rd_exp_outsourced, 0) - COALESCE(rd_exp_depreciation, 0)
               - COALESCE(rd_exp_intangible_amort, 0) + COALESCE(rd_new_fixed_assets, 0)
-            """)
+            """,
+        ])
+        let costTotal = sums[0], internalF2 = sums[1]
         let noRecords = "没有未被否决且填报了研究开发费用合计（第7行）的107-2记录"
         out.append(Computed(.rdExp, value: internalF2.map { yuanToYi($0) }, note: internalF2 == nil ? noRecords : nil))
         out.append(Computed(.rdExpCostTotal, value: costTotal.map { yuanToYi($0) }, note: costTotal == nil ? noRecords : nil))
@@ -174,16 +178,16 @@ public struct IndicatorEngine: Sendable {
         // so it is neither lost nor counted twice.
         let projectMonths = try Int64.fetchOne(db, sql: """
             SELECT SUM(CAST(ROUND(p.person_months * 1000) AS INTEGER)) FROM project p
-            WHERE p.run_id = ?1 AND p.period = ?2 AND p.status <> 'rejected' AND p.person_months IS NOT NULL
-              AND EXISTS (SELECT 1 FROM record r WHERE r.run_id = p.run_id AND r.uscc = p.uscc
-                          AND r.period = p.period AND r.status <> 'rejected' AND \(Queries.inScope("r")))
-            """, arguments: [run, period, scope.pattern])
+            WHERE p.id > ?4 AND +p.run_id = ?1 AND p.period = ?2 AND p.status <> 'rejected' AND p.person_months IS NOT NULL
+              AND EXISTS (SELECT 1 FROM yt_ind_record r WHERE r.uscc = p.uscc AND r.period = p.period AND r.live
+                          AND (?3 IS NULL OR r.region LIKE ?3))
+            """, arguments: [run, period, scope.pattern, q.projectFloor])
         let directFTE = try Int64.fetchOne(db, sql: """
             SELECT SUM(CAST(ROUND(r.rd_fte * 1000) AS INTEGER)) FROM record r
-            WHERE r.run_id = ?1 AND r.period = ?2 AND r.status <> 'rejected' AND r.rd_fte IS NOT NULL
+            WHERE r.id > ?4 AND +r.run_id = ?1 AND r.period = ?2 AND r.status <> 'rejected' AND r.rd_fte IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM project p WHERE p.run_id = r.run_id AND p.uscc = r.uscc AND p.period = r.period)
               AND \(Queries.inScope("r"))
-            """, arguments: [run, period, scope.pattern])
+            """, arguments: [run, period, scope.pattern, q.recordFloor])
         var fte: Decimal?
         if projectMonths != nil || directFTE != nil {
             fte = round(Decimal(projectMonths ?? 0) / 12_000 + Decimal(directFTE ?? 0) / 1000)
@@ -203,35 +207,16 @@ public struct IndicatorEngine: Sendable {
         }
 
         // ── above-scale industrial enterprises (家) ──
-        // 有研发活动 for a roster unit `ro` (period in ?2), by the pipeline's rd_active rule (DOMAIN §0.1).
-        let activity = settings.rdActive == .costPositive
-            ? """
-              EXISTS (SELECT 1 FROM record r WHERE r.run_id = ro.run_id AND r.uscc = ro.uscc AND r.period = ?2
-                      AND r.status <> 'rejected' AND r.rd_exp_total > 0)
-              """
-            : """
-              EXISTS (SELECT 1 FROM project p WHERE p.run_id = ro.run_id AND p.uscc = ro.uscc AND p.period = ?2
-                      AND p.status <> 'rejected'
-                      AND NOT EXISTS (SELECT 1 FROM record r WHERE r.run_id = p.run_id AND r.uscc = p.uscc
-                                      AND r.period = p.period AND r.status = 'rejected'))
-              """
-        let rosterRows = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(Queries.roster) WHERE run_id = ?1 AND \(Queries.inScope("ro"))",
-                                          arguments: [run, nil as Int?, scope.pattern]) ?? 0
-        if rosterRows == 0 {
+        let activity = IndicatorTables.activity(settings.rdActive)
+        if tables.rosterRows == 0 {
             let why = "缺少名录数据（roster）"
             out.append(Computed(.indAboveScale, value: nil, note: why))
             out.append(Computed(.indRDActive, value: nil, note: why))
             out.append(Computed(.indRDActiveShare, value: nil, note: why))
         } else {
             // The roster is the run's 名录 whatever year it was drawn; units are counted once per USCC.
-            let population = """
-                FROM \(Queries.roster) WHERE ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)
-                  AND \(Queries.inScope("ro"))
-                """
-            let above = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) \(population)",
-                                         arguments: [run, period, scope.pattern]) ?? 0
-            let active = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) \(population) AND \(activity)",
-                                          arguments: [run, period, scope.pattern]) ?? 0
+            let above = try tables.units(industrial: true)
+            let active = try tables.units(industrial: true, where: activity)
             let rule = settings.rdActive == .costPositive ? "有研发活动：研究开发费用合计>0" : "有研发活动：至少一个有效研发项目"
             out.append(Computed(.indAboveScale, value: Decimal(above), note: nil))
             out.append(Computed(.indRDActive, value: Decimal(active), note: rule))
@@ -239,8 +224,8 @@ public struct IndicatorEngine: Sendable {
                 ? Computed(.indRDActiveShare, value: round(Decimal(active) / Decimal(above) * 100), note: rule)
                 : Computed(.indRDActiveShare, value: nil, note: "名录中没有规上工业企业"))
         }
-        out += try coverageIndicators(db: db, q: q, scope: scope, run: run, period: period, activity: activity)
-        out += try registryIndicators(db: db, scope: scope, run: run, period: period)
+        out += try coverageIndicators(db: db, q: q, tables: tables, scope: scope, activity: activity)
+        out += try registryIndicators(db: db, tables: tables, scope: scope, run: run, period: period)
 
         return out.map { c in finish(c, regionCode: regionCode, period: period, previous: previous) }
     }
@@ -369,14 +354,30 @@ struct Queries {
     /// The scope condition on a table alias's region_code, reading the pattern from parameter `?3`.
     static func inScope(_ alias: String) -> String { "(?3 IS NULL OR \(alias).region_code LIKE ?3)" }
 
-    /// Σ of an integer (元) expression over the run's non-rejected records that report row 7; nil when none do.
-    func recordSum(expression: String) throws -> Int64? {
+    /// The rowid floors of the run's records and projects (``RunRange``): whole-run sums scan in table order.
+    let recordFloor: Int64
+    let projectFloor: Int64
+
+    init(db: Database, run: Int64, period: Int, pattern: String?) throws {
+        self.db = db
+        self.run = run
+        self.period = period
+        self.pattern = pattern
+        recordFloor = try RunRange.floor(db, table: "record", run: run)
+        projectFloor = try RunRange.floor(db, table: "project", run: run)
+    }
+
+    /// Σ of integer (元) expressions over the run's non-rejected records that report row 7, in one pass; nil when
+    /// none do.
+    func recordSums(expressions: [String]) throws -> [Int64?] {
+        let sums = expressions.enumerated().map { "SUM(\($1)) AS s\($0)" }.joined(separator: ", ")
         let row = try Row.fetchOne(db, sql: """
-            SELECT COUNT(*) AS n, SUM(\(expression)) AS s FROM record r
-            WHERE run_id = ?1 AND period = ?2 AND status <> 'rejected' AND rd_exp_total IS NOT NULL AND \(Self.inScope("r"))
-            """, arguments: [run, period, pattern])
-        guard let row, (row["n"] as Int? ?? 0) > 0 else { return nil }
-        return row["s"]
+            SELECT COUNT(*) AS n, \(sums) FROM record r
+            WHERE id > ?4 AND +run_id = ?1 AND period = ?2 AND status <> 'rejected' AND rd_exp_total IS NOT NULL
+              AND \(Self.inScope("r"))
+            """, arguments: [run, period, pattern, recordFloor])
+        guard let row, (row["n"] as Int? ?? 0) > 0 else { return expressions.map { _ in nil } }
+        return expressions.indices.map { row["s\($0)"] }
     }
 
     /// The macro value of `indicator` summed over `regions` (one county, or a city's counties: sums before ratios),

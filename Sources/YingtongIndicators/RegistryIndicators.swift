@@ -38,7 +38,8 @@ extension IndicatorEngine {
     ///
     /// Registry rows carry a region when the list has one; otherwise the roster's region of the same USCC decides
     /// which county of a city run a row belongs to.
-    func registryIndicators(db: Database, scope: RegionScope, run: Int64, period: Int) throws -> [Computed] {
+    func registryIndicators(db: Database, tables: IndicatorTables, scope: RegionScope, run: Int64,
+                            period: Int) throws -> [Computed] {
         var out: [Computed] = []
         func count(_ table: String) throws -> Int {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE run_id = ?", arguments: [run]) ?? 0
@@ -53,19 +54,13 @@ extension IndicatorEngine {
         let args: StatementArguments = [run, period, scope.pattern]
 
         // ── 研发机构覆盖率 ──
-        let population = """
-            FROM \(Queries.roster) WHERE ro.run_id = ?1 AND yt_truthy(ro.above_scale) AND yt_industrial(ro.industry_code)
-              AND \(Queries.inScope("ro"))
-            """
-        let above = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT ro.uscc) \(population)", arguments: args) ?? 0
+        let above = try tables.units(industrial: true)
         if above == 0 {
             out.append(Computed(.rdInstitutionCoverage, value: nil, note: "名录中没有规上工业企业"))
         } else {
-            let withInstitute = try Int.fetchOne(db, sql: """
-                SELECT COUNT(DISTINCT ro.uscc) \(population) AND EXISTS (
-                  SELECT 1 FROM record r WHERE r.run_id = ro.run_id AND r.uscc = ro.uscc AND r.period = ?2
-                    AND r.status <> 'rejected' AND r.inst_count_eoy > 0)
-                """, arguments: args) ?? 0
+            let withInstitute = try tables.units(industrial: true, where: """
+                EXISTS (SELECT 1 FROM yt_ind_record r WHERE r.uscc = u.uscc AND r.period = ?2 AND r.live_inst)
+                """)
             out.append(Computed(.rdInstitutionCoverage, value: round(Decimal(withInstitute) / Decimal(above) * 100),
                                 note: "有研发机构（第22行期末机构数>0）\(withInstitute) 家 ÷ 规上工业企业 \(above) 家"))
         }

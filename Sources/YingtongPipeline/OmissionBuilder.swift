@@ -32,33 +32,45 @@ struct OmissionBuilder {
     func build(rules: Set<String>, blockSize: Int) throws -> Int {
         var total = 0
         let registries = catalog.registries.filter { $0.evidence != nil && available.contains($0.form) }
-        let rosterQuery = available.contains(.roster)
-            ? catalog.registry("roster").map { RegistryQuery(registry: $0, run: writer.runID, store: store) } : nil
+        let roster = available.contains(.roster) ? catalog.registry("roster") : nil
         let compared = Set(["rd_exp_total"] + registries.compactMap { $0.evidence?.compareWith })
+        // The subjects come in USCC order, so each (registry, period) is read as one sorted stream beside them:
+        // looking each block's keys up through the index fetched registry rows at random (a third of this stage).
+        var streams: [String: RegistryStream] = [:]
+        defer { for s in streams.values { s.close(store: store) } }
+        func stream(_ db: Database, _ r: Registry, period: Int, numeric: [String], texts: [String]) throws -> RegistryStream {
+            let id = "\(r.name)|\(period)"
+            if let s = streams[id] { return s }
+            let s = try RegistryStream(db, query: RegistryQuery(registry: r, run: writer.runID, store: store), period: period,
+                                       numeric: numeric, texts: texts)
+            streams[id] = s
+            return s
+        }
         try writer.forEachOmissionSubjectBlock(rules: rules, fields: compared.sorted(), size: min(blockSize, 2000)) { subjects in
             let keys = subjects.map(\.uscc)
             let periods = Set(subjects.map(\.period))
+            guard let first = keys.first, let last = keys.last else { return }
             // Enterprises whose own USCC is malformed are matched by exact name, as the rules matched them.
             var nameOf: [String: String] = [:]
             for s in subjects where USCC.problem(s.uscc) != nil { if let n = s.name, !n.isEmpty { nameOf[s.uscc] = n } }
             var found: [String: [String: RegistryMatch]] = [:]
             var revenue: [String: Milli] = [:]
             try writer.withDatabase { db in
-                for period in periods {
+                for period in periods.sorted() {
                     for r in registries {
-                        let q = RegistryQuery(registry: r, run: writer.runID, store: store)
                         let numeric = [r.evidence?.amount].compactMap { $0 }
                         let texts = r.evidence?.show ?? []
-                        var m = try q.matches(db, keys: keys, period: period, numeric: numeric, texts: texts)
+                        var m = try stream(db, r, period: period, numeric: numeric, texts: texts).matches(from: first, through: last)
                         if !nameOf.isEmpty {
+                            let q = RegistryQuery(registry: r, run: writer.runID, store: store)
                             let byName = try q.matches(db, keys: Array(Set(nameOf.values)), byName: true, period: period,
                                                        numeric: numeric, texts: texts)
                             for (u, n) in nameOf where m[u] == nil { m[u] = byName[n] }
                         }
                         found[r.name, default: [:]].merge(m) { a, _ in a }
                     }
-                    if let rosterQuery {
-                        for (u, m) in try rosterQuery.matches(db, keys: keys, period: period, numeric: ["revenue"]) {
+                    if let roster {
+                        for (u, m) in try stream(db, roster, period: period, numeric: ["revenue"], texts: []).matches(from: first, through: last) {
                             revenue[u] = m.sums["revenue"]
                         }
                     }

@@ -37,10 +37,15 @@ enum OmissionCSV {
         return "\(sign)\(whole).\(f)"
     }
 
+    /// One CSV cell; checked over UTF-8 bytes, as Character iteration over the Chinese evidence text was most
+    /// of the time of writing the list.
     static func cell(_ s: String) -> String {
         var t = s
-        if let f = t.first, "=+-@\t\r".contains(f), Double(t) == nil { t = "'" + t }
-        if t.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        if let f = t.utf8.first, f == UInt8(ascii: "=") || f == UInt8(ascii: "+") || f == UInt8(ascii: "-")
+            || f == UInt8(ascii: "@") || f == UInt8(ascii: "\t") || f == UInt8(ascii: "\r"), Double(t) == nil {
+            t = "'" + t
+        }
+        if t.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
             return "\"" + t.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return t

@@ -112,7 +112,7 @@ public struct ReportData: Sendable {
             let quarantine = try Row.fetchAll(db, sql: """
                 SELECT code, COUNT(*) AS n FROM quarantine WHERE run_id = ? GROUP BY code ORDER BY n DESC, code
                 """, arguments: [id]).map { (code: $0["code"] as String, count: $0["n"] as Int) }
-            let floor = try ViolationRange.floor(db, run: id)
+            let floor = try RunRange.floor(db, table: "violation", run: id)
             let hits = try Row.fetchAll(db, sql: """
                 SELECT rule, severity, COUNT(*) AS n, COUNT(DISTINCT uscc) AS e FROM violation
                 WHERE id > ?2 AND +run_id = ?1 AND superseded = 0 GROUP BY rule, severity
@@ -167,7 +167,7 @@ public struct ReportData: Sendable {
             FROM violation v WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0
             GROUP BY v.uscc, v.period
             ORDER BY errors DESC, warnings DESC, v.uscc
-            """, arguments: [id, try ViolationRange.floor(db, run: id)])
+            """, arguments: [id, try RunRange.floor(db, table: "violation", run: id)])
         while let r = try rows.next() {
             try body(EnterpriseFindings(uscc: r["uscc"], period: r["period"], name: r["name"], errors: r["errors"],
                                         warnings: r["warnings"], infos: r["infos"], explained: r["explained"]))

@@ -153,9 +153,16 @@ extension OmissionEntry {
     /// enterprises the list holds hundreds of thousands of entries with their evidence text, which is not to be
     /// held whole by the exports and the report.
     public static func forEach(_ db: Database, run: Int64, limit: Int? = nil, _ body: (OmissionEntry) throws -> Void) throws {
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT * FROM omission WHERE run_id = ? ORDER BY estimated_missing DESC, uscc\(limit.map { " LIMIT \($0)" } ?? "")
-            """, arguments: [run])
+        // The head of the list comes through the (run_id, estimated_missing) index; the whole list is one ordered
+        // pass over the run's rows and a sort, not a row fetched at random per index entry (2.6 s for 94,000
+        // entries inside a run).
+        let rows = try limit.map { n in
+            try Row.fetchCursor(db, sql: """
+                SELECT * FROM omission WHERE run_id = ? ORDER BY estimated_missing DESC, uscc LIMIT \(n)
+                """, arguments: [run])
+        } ?? Row.fetchCursor(db, sql: """
+            SELECT * FROM omission WHERE id > ?2 AND +run_id = ?1 ORDER BY estimated_missing DESC, uscc
+            """, arguments: [run, try RunRange.floor(db, table: "omission", run: run)])
         while let r = try rows.next() {
             try body(OmissionEntry(
                 uscc: r["uscc"], period: r["period"], name: r["name"], regionCode: r["region_code"],

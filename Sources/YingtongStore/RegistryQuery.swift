@@ -132,21 +132,24 @@ public struct FormSchemaInfo: Sendable {
 }
 
 /// A registry's matches for every USCC, read in one pass in USCC order, for a caller that asks for ascending,
-/// non-overlapping ranges of USCCs (the rule stage's blocks). The table is scanned once and grouped by SQLite's
+/// non-overlapping ranges of USCCs (the rule stage's blocks, the omission list's). The table is scanned once and grouped by SQLite's
 /// sorter: looking each block's keys up through the index fetched every registry row from a random page, which
 /// beyond the page cache was two thirds of the rule stage (300,000 enterprises).
 public final class RegistryStream {
     private let rows: SortedStatement
     private let query: RegistryQuery
     private let numeric: [String]
+    private let texts: [String]
 
-    public init(_ db: Database, query: RegistryQuery, period: Int, numeric: [String]) throws {
+    /// `texts`: columns whose values each match lists (the omission list's evidence).
+    public init(_ db: Database, query: RegistryQuery, period: Int, numeric: [String], texts: [String] = []) throws {
         self.query = query
         self.numeric = numeric.filter { query.schema.storage[$0] != nil }
+        self.texts = texts
         let key = quoted(query.registry.key)
         let (cond, condArgs) = query.conditions(period: period)
         rows = try SortedStatement(db, sql: """
-            SELECT \(query.selectList(keyColumn: key, numeric: self.numeric, texts: [])) FROM \(query.schema.table) NOT INDEXED
+            SELECT \(query.selectList(keyColumn: key, numeric: self.numeric, texts: texts)) FROM \(query.schema.table) NOT INDEXED
             WHERE run_id = ? AND \(key) IS NOT NULL\(cond) GROUP BY \(key) ORDER BY \(key)
             """, arguments: [query.run] + condArgs, keyColumn: 0, what: "外部名单")
     }
@@ -156,7 +159,7 @@ public final class RegistryStream {
         var out: [String: RegistryMatch] = [:]
         while let key = rows.currentKey, !SortedStatement.precedes(last, key) {
             if !SortedStatement.precedes(key, first) {
-                out[key] = query.match(numeric: numeric, texts: []) { DatabaseValue(sqliteStatement: rows.stmt!, index: Int32($0)) }
+                out[key] = query.match(numeric: numeric, texts: texts) { DatabaseValue(sqliteStatement: rows.stmt!, index: Int32($0)) }
             }
             try rows.advance()
         }

@@ -18,13 +18,14 @@ extension OmissionEntry {
     }
 }
 
-/// A run's violations are one rowid range (a run holds the write lock from its first row to its commit): passes
-/// over all of them scan that range in table order, where the (run_id, uscc, period) index would fetch the rows at
-/// random. The queries keep `+run_id = ?` as a filter, so a range that ever held another run's rows stays correct.
-public enum ViolationRange {
-    /// The largest rowid below the run's first violation.
-    public static func floor(_ db: Database, run: Int64) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT COALESCE(MIN(id), 1) - 1 FROM violation WHERE run_id = ?", arguments: [run]) ?? 0
+/// A run's rows of any table are one rowid range: a run holds the write lock from its first row to its commit, and
+/// SQLite gives a new row the largest rowid + 1. Passes over all of a run's rows scan that range in table order,
+/// where the (run_id, …) indexes would fetch the rows at random (from the WAL, inside the run). The queries keep
+/// `+run_id = ?` as a filter, so a range that ever held another run's rows stays correct.
+public enum RunRange {
+    /// The largest rowid below the run's first row of `table` (a ``StoreTable`` or registry table name).
+    public static func floor(_ db: Database, table: String, run: Int64) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(MIN(id), 1) - 1 FROM \(table) WHERE run_id = ?", arguments: [run]) ?? 0
     }
 }
 

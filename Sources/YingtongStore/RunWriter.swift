@@ -39,7 +39,7 @@ public final class RunWriter {
     /// Whether some row of the run may have a status other than `clean` (a batch arrived with statuses, or
     /// statuses were applied once): only then must applyStatuses() reset them first.
     var mayHoldNonCleanStatus = false
-    /// Every violation of this run has a rowid above this one (``ViolationRange``): SQLite gives a new row the
+    /// Every violation of this run has a rowid above this one (``RunRange``): SQLite gives a new row the
     /// largest rowid + 1, and this run holds the write lock until it commits.
     let violationFloor: Int64
 
