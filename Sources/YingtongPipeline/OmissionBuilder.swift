@@ -48,6 +48,7 @@ struct OmissionBuilder {
         }
         try writer.forEachOmissionSubjectBlock(rules: rules, fields: compared.sorted(), size: min(blockSize, 2000)) { subjects in
             let keys = subjects.map(\.uscc)
+            let wanted = Set(keys)
             let periods = Set(subjects.map(\.period))
             guard let first = keys.first, let last = keys.last else { return }
             // Enterprises whose own USCC is malformed are matched by exact name, as the rules matched them.
@@ -60,7 +61,8 @@ struct OmissionBuilder {
                     for r in registries {
                         let numeric = [r.evidence?.amount].compactMap { $0 }
                         let texts = r.evidence?.show ?? []
-                        var m = try stream(db, r, period: period, numeric: numeric, texts: texts).matches(from: first, through: last)
+                        var m = try stream(db, r, period: period, numeric: numeric, texts: texts)
+                            .matches(from: first, through: last, wanted: wanted)
                         if !nameOf.isEmpty {
                             let q = RegistryQuery(registry: r, run: writer.runID, store: store)
                             let byName = try q.matches(db, keys: Array(Set(nameOf.values)), byName: true, period: period,
@@ -70,7 +72,8 @@ struct OmissionBuilder {
                         found[r.name, default: [:]].merge(m) { a, _ in a }
                     }
                     if let roster {
-                        for (u, m) in try stream(db, roster, period: period, numeric: ["revenue"], texts: []).matches(from: first, through: last) {
+                        for (u, m) in try stream(db, roster, period: period, numeric: ["revenue"], texts: [])
+                            .matches(from: first, through: last, wanted: wanted) {
                             revenue[u] = m.sums["revenue"]
                         }
                     }

@@ -121,7 +121,7 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
                         if streams[id] == nil {
                             streams[id] = try RegistryStream(db, query: query, period: period, numeric: numeric)
                         }
-                        for (k, m) in try streams[id]!.matches(from: first, through: last) { out[k] = m }
+                        for (k, m) in try streams[id]!.matches(from: first, through: last, wanted: Set(blockUSCCs)) { out[k] = m }
                     } else {
                         for (k, m) in try query.matches(db, keys: Array(Set(blockUSCCs)), period: period, numeric: numeric) {
                             out[k] = m

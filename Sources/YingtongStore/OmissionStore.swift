@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import YingtongModel
 
 /// One entry of the 应统尽统排查清单 (FORMATS §6 `omission`).
@@ -57,18 +58,27 @@ extension RunWriter {
         let wanted = schema.fields.filter { fields.contains($0.name) }
         let columns = (["uscc", "period", "name", "region_code"] + wanted.map(\.name)).map(quoted).joined(separator: ", ")
         let marks = Array(repeating: "?", count: rules.count).joined(separator: ",")
-        var after = ""
-        while true {
+        // One ordered pass over the run's violations, grouped by SQLite's sorter and read a block at a time: paging
+        // through the (run_id, uscc) index fetched every violation row of the run at random to test its rule.
+        var subjects: SortedStatement?
+        defer { subjects?.close(store: store) }
+        let floor = violationFloor
+        try withDatabase { db in
+            subjects = try SortedStatement(db, sql: """
+                SELECT uscc, period, group_concat(DISTINCT rule) FROM violation
+                WHERE id > ?2 AND +run_id = ?1 AND superseded = 0 AND rule IN (\(marks))
+                GROUP BY uscc, period ORDER BY uscc, period
+                """, arguments: [run, floor] + rules.sorted(), keyColumn: 0, what: "审核结果")
+        }
+        while let stream = subjects, stream.currentKey != nil {
             let block: [OmissionSubject] = try withDatabase { db in
-                let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT uscc, period, group_concat(DISTINCT rule) AS rules FROM violation
-                    WHERE run_id = ? AND superseded = 0 AND uscc > ? AND rule IN (\(marks))
-                    GROUP BY uscc, period ORDER BY uscc, period LIMIT \(size)
-                    """), arguments: StatementArguments([run, after] as [DatabaseValueConvertible] + rules.sorted()))
-                var out = rows.map { r in
-                    OmissionSubject(uscc: r["uscc"], period: r["period"],
-                                    rules: Set((r["rules"] as String).split(separator: ",").map(String.init)).sorted(),
-                                    record: nil, name: nil, regionCode: nil)
+                var out: [OmissionSubject] = []
+                while out.count < size, let uscc = stream.currentKey, let stmt = stream.stmt {
+                    let ruleList = sqlite3_column_text(stmt, 2).map { String(cString: $0) } ?? ""
+                    out.append(OmissionSubject(uscc: uscc, period: Int(sqlite3_column_int64(stmt, 1)),
+                                               rules: Set(ruleList.split(separator: ",").map(String.init)).sorted(),
+                                               record: nil, name: nil, regionCode: nil))
+                    try stream.advance()
                 }
                 // The block's records (and, for units that sent nothing, their names) in one query per 900 keys:
                 // a statement per enterprise cost more to prepare (a 150-column SELECT *) than to run.
@@ -103,10 +113,8 @@ extension RunWriter {
                 }
                 return out
             }
-            guard let last = block.last else { return }
+            if block.isEmpty { return }
             try body(block)
-            after = last.uscc
-            if block.count < size { return }
         }
     }
 

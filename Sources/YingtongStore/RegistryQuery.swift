@@ -155,10 +155,12 @@ public final class RegistryStream {
     }
 
     /// The matches of the keys in first...last (byte order, as SQLite sorts); keys before `first` are passed over.
-    public func matches(from first: String, through last: String) throws -> [String: RegistryMatch] {
+    /// With `wanted`, only those keys are decoded: a registry lists many units the block does not hold, and
+    /// building their matches was most of the omission list's time.
+    public func matches(from first: String, through last: String, wanted: Set<String>? = nil) throws -> [String: RegistryMatch] {
         var out: [String: RegistryMatch] = [:]
         while let key = rows.currentKey, !SortedStatement.precedes(last, key) {
-            if !SortedStatement.precedes(key, first) {
+            if !SortedStatement.precedes(key, first), wanted?.contains(key) ?? true {
                 out[key] = query.match(numeric: numeric, texts: texts) { DatabaseValue(sqliteStatement: rows.stmt!, index: Int32($0)) }
             }
             try rows.advance()

@@ -150,7 +150,8 @@ extension RunWriter {
             // Only rows that may not be clean are reset: scanning millions of clean rows to rewrite nothing
             // measured as a third of this method's time.
             if resetStatuses {
-                try db.execute(sql: "UPDATE record SET status = 'clean' WHERE run_id = ?1 AND status <> 'clean'", arguments: [run])
+                try db.execute(sql: "UPDATE record SET status = 'clean' WHERE id > ?2 AND +run_id = ?1 AND status <> 'clean'",
+                               arguments: [run, try RunRange.floor(db, table: "record", run: run)])
             }
             try db.execute(sql: "DELETE FROM yt_worst")
             try db.execute(sql: """
@@ -176,7 +177,8 @@ extension RunWriter {
             let records = try tally("record")
 
             if resetStatuses {
-                try db.execute(sql: "UPDATE project SET status = 'clean' WHERE run_id = ?1 AND status <> 'clean'", arguments: [run])
+                try db.execute(sql: "UPDATE project SET status = 'clean' WHERE id > ?2 AND +run_id = ?1 AND status <> 'clean'",
+                               arguments: [run, try RunRange.floor(db, table: "project", run: run)])
             }
             try db.execute(sql: "DELETE FROM yt_worst")
             try db.execute(sql: """
