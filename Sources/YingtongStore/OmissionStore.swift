@@ -126,10 +126,23 @@ extension RunWriter {
                                       evidence, evidence_zh, estimated_missing, method, basis)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            // Bound by hand as the form rows are (BatchLoader): GRDB's arguments cost more than the insert.
+            var b = RawBinder(stmt, db: db)
             for o in omissions {
-                try stmt.execute(arguments: [run, o.uscc, o.period, o.name, o.regionCode, o.reported ? 1 : 0,
-                                             o.rules.joined(separator: ","), o.reportedRDExp?.raw, o.evidenceJSON,
-                                             o.evidenceZh, o.estimatedMissing.raw, o.method, o.basis])
+                b.int(run)
+                b.text(o.uscc)
+                b.int(Int64(o.period))
+                b.text(o.name)
+                b.text(o.regionCode)
+                b.int(Int64(o.reported ? 1 : 0))
+                b.text(o.rules.joined(separator: ","))
+                b.int(o.reportedRDExp?.raw)
+                b.text(o.evidenceJSON)
+                b.text(o.evidenceZh)
+                b.int(o.estimatedMissing.raw)
+                b.text(o.method)
+                b.text(o.basis)
+                try b.step()
             }
         }
     }
