@@ -73,11 +73,11 @@ extension IndicatorEngine {
             let year = "CAST(substr(g.hte_issued_on, 1, 4) AS INTEGER)"
             let total = try Int.fetchOne(db, sql: """
                 SELECT COUNT(DISTINCT g.uscc) FROM registry_hte g
-                WHERE g.run_id = ?1 AND \(year) BETWEEN ?2 - 2 AND ?2 AND \(inScope("g", key: "uscc"))
+                WHERE \(RunRange.condition("registry_hte", alias: "g")) AND \(year) BETWEEN ?2 - 2 AND ?2 AND \(inScope("g", key: "uscc"))
                 """, arguments: args) ?? 0
             let new = try Int.fetchOne(db, sql: """
                 SELECT COUNT(DISTINCT g.uscc) FROM registry_hte g
-                WHERE g.run_id = ?1 AND \(year) = ?2 AND \(inScope("g", key: "uscc"))
+                WHERE \(RunRange.condition("registry_hte", alias: "g")) AND \(year) = ?2 AND \(inScope("g", key: "uscc"))
                 """, arguments: args) ?? 0
             out.append(Computed(.hteCount, value: Decimal(total), note: "证书有效期三年：发证年度在 \(period - 2)–\(period)"))
             out.append(Computed(.hteNew, value: Decimal(new), note: "发证年度为 \(period)"))
@@ -89,7 +89,7 @@ extension IndicatorEngine {
         } else {
             let n = try Int.fetchOne(db, sql: """
                 SELECT COUNT(DISTINCT g.uscc) FROM registry_tsme g
-                WHERE g.run_id = ?1 AND g.period = ?2 AND \(inScope("g", key: "uscc"))
+                WHERE \(RunRange.condition("registry_tsme", alias: "g")) AND g.period = ?2 AND \(inScope("g", key: "uscc"))
                 """, arguments: args) ?? 0
             out.append(Computed(.tsmeCount, value: Decimal(n), note: nil))
         }
@@ -103,7 +103,7 @@ extension IndicatorEngine {
                 SELECT COUNT(*) AS n, SUM(g.contract_amount) AS amount, SUM(g.tech_income) AS income,
                        COUNT(DISTINCT NULLIF(g.seller_uscc, '')) AS firms
                 FROM registry_tech_contract g
-                WHERE g.run_id = ?1 AND CAST(substr(g.registered_on, 1, 4) AS INTEGER) = ?2
+                WHERE \(RunRange.condition("registry_tech_contract", alias: "g")) AND CAST(substr(g.registered_on, 1, 4) AS INTEGER) = ?2
                   AND \(inScope("g", key: "seller_uscc"))
                   AND (g.region_code IS NULL OR g.region_code LIKE ?4)
                 """, arguments: [run, period, scope.pattern, RegionScope.prefix(of: scope.code) + "%"])
@@ -124,7 +124,7 @@ extension IndicatorEngine {
             func stages(_ names: [String]) throws -> Int {
                 try Int.fetchOne(db, sql: """
                     SELECT COUNT(DISTINCT g.uscc) FROM registry_hte_candidates g
-                    WHERE g.run_id = ?1 AND g.period = ?2 AND \(inScope("g", key: "uscc"))
+                    WHERE \(RunRange.condition("registry_hte_candidates", alias: "g")) AND g.period = ?2 AND \(inScope("g", key: "uscc"))
                       AND g.hte_stage IN (\(names.map { "'\($0)'" }.joined(separator: ",")))
                     """, arguments: args) ?? 0
             }
@@ -138,7 +138,7 @@ extension IndicatorEngine {
         } else {
             let n = try Int.fetchOne(db, sql: """
                 SELECT COUNT(DISTINCT g.uscc) FROM registry_tsme_applications g
-                WHERE g.run_id = ?1 AND g.period = ?2 AND \(inScope("g", key: "uscc"))
+                WHERE \(RunRange.condition("registry_tsme_applications", alias: "g")) AND g.period = ?2 AND \(inScope("g", key: "uscc"))
                   AND g.tsme_status IN ('推荐申报', '入库')
                 """, arguments: args) ?? 0
             out.append(Computed(.tsmeRecommended, value: Decimal(n), note: "状态为推荐申报或入库（入库数即 tsme_count）"))
@@ -150,7 +150,7 @@ extension IndicatorEngine {
         } else {
             let row = try Row.fetchOne(db, sql: """
                 SELECT COUNT(DISTINCT g.uscc) AS n, SUM(g.tech_loan_amount) AS amount FROM registry_tech_loan g
-                WHERE g.run_id = ?1 AND g.period = ?2 AND \(inScope("g", key: "uscc"))
+                WHERE \(RunRange.condition("registry_tech_loan", alias: "g")) AND g.period = ?2 AND \(inScope("g", key: "uscc"))
                 """, arguments: args)
             out.append(Computed(.techLoanFirms, value: Decimal(row?["n"] as Int? ?? 0), note: nil))
             out.append(Computed(.techLoanAmount, value: Decimal(row?["amount"] as Int64? ?? 0) / 10_000, note: nil))
@@ -160,7 +160,7 @@ extension IndicatorEngine {
         } else {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT g.platform_kind AS kind, g.platform_level AS level, COUNT(*) AS n FROM registry_platform g
-                WHERE g.run_id = ?1 AND g.period = ?2 AND (g.region_code IS NULL OR g.region_code LIKE ?3)
+                WHERE \(RunRange.condition("registry_platform", alias: "g")) AND g.period = ?2 AND (g.region_code IS NULL OR g.region_code LIKE ?3)
                 GROUP BY g.platform_kind, g.platform_level ORDER BY g.platform_kind, g.platform_level
                 """, arguments: [run, period, RegionScope.prefix(of: scope.code) + "%"])
             let total = rows.reduce(0) { $0 + ($1["n"] as Int) }
@@ -171,7 +171,7 @@ extension IndicatorEngine {
         // ── 应统尽统排查 ──
         let omission = try Row.fetchOne(db, sql: """
             SELECT COUNT(*) AS n, SUM(o.estimated_missing) AS amount FROM omission o
-            WHERE o.run_id = ?1 AND o.period = ?2 AND \(Queries.inScope("o"))
+            WHERE \(RunRange.condition("omission", alias: "o")) AND o.period = ?2 AND \(Queries.inScope("o"))
             """, arguments: args)
         if !settings.omissionListBuilt && (omission?["n"] as Int? ?? 0) == 0 {
             out.append(Computed(.omissionCount, value: nil, note: "本次运行没有应统尽统规则（worklist: omission）"))

@@ -81,9 +81,12 @@ enum BatchLoader {
         return schema.fields.map { batch.columnPosition($0.name) }
     }
 
-    static func insert(_ batch: RecordBatch, schema: FormSchema, run: Int64, db: Database) throws {
+    /// Returns the rowids of the rows inserted with a status other than `clean` (a few: format errors).
+    @discardableResult
+    static func insert(_ batch: RecordBatch, schema: FormSchema, run: Int64, db: Database) throws -> [Int64] {
         let positions = try validate(batch, schema: schema)
-        guard !batch.isEmpty else { return }
+        guard !batch.isEmpty else { return [] }
+        var nonClean: [Int64] = []
         let statement = try db.cachedStatement(sql: insertSQL(schema))
         var b = RawBinder(statement, db: db)
         let storages = schema.fields.map { $0.storage! }
@@ -130,7 +133,9 @@ enum BatchLoader {
                 }
             }
             try b.step()
+            if !batch.status.isEmpty, batch.status[i] != .clean { nonClean.append(db.lastInsertedRowID) }
         }
+        return nonClean
     }
 
     /// Macro batches are long-form rows: one (region, period, indicator, value, unit) per record.

@@ -27,6 +27,11 @@ public enum RunRange {
     public static func floor(_ db: Database, table: String, run: Int64) throws -> Int64 {
         try Int64.fetchOne(db, sql: "SELECT COALESCE(MIN(id), 1) - 1 FROM \(table) WHERE run_id = ?", arguments: [run]) ?? 0
     }
+
+    /// The same range as a condition on `alias`, for a query that binds the run as `?1`.
+    public static func condition(_ table: String, alias: String) -> String {
+        "\(alias).id > (SELECT COALESCE(MIN(id), 1) - 1 FROM \(table) WHERE run_id = ?1) AND +\(alias).run_id = ?1"
+    }
 }
 
 extension Store {

@@ -121,6 +121,7 @@ extension RunWriter {
         try finishLoading()
         let run = runID
         let resetStatuses = mayHoldNonCleanStatus
+        let loadedNonClean = nonCleanRows
         let floor = violationFloor
         let result = try withDatabase { db in
             /// Counts per status from yt_worst (the non-clean rows); clean = all rows of the run − those.
@@ -152,6 +153,8 @@ extension RunWriter {
             if resetStatuses {
                 try db.execute(sql: "UPDATE record SET status = 'clean' WHERE id > ?2 AND +run_id = ?1 AND status <> 'clean'",
                                arguments: [run, try RunRange.floor(db, table: "record", run: run)])
+            } else {
+                try Self.resetStatuses(db, table: "record", ids: loadedNonClean["record"] ?? [])
             }
             try db.execute(sql: "DELETE FROM yt_worst")
             try db.execute(sql: """
@@ -179,6 +182,8 @@ extension RunWriter {
             if resetStatuses {
                 try db.execute(sql: "UPDATE project SET status = 'clean' WHERE id > ?2 AND +run_id = ?1 AND status <> 'clean'",
                                arguments: [run, try RunRange.floor(db, table: "project", run: run)])
+            } else {
+                try Self.resetStatuses(db, table: "project", ids: loadedNonClean["project"] ?? [])
             }
             try db.execute(sql: "DELETE FROM yt_worst")
             try db.execute(sql: """
@@ -217,6 +222,13 @@ extension RunWriter {
             return StatusCounts(records: records, projects: projects)
         }
         mayHoldNonCleanStatus = true
+        nonCleanRows = [:]
         return result
+    }
+
+    /// Sets the given rows back to clean (rows moved to history meanwhile are simply not found).
+    private static func resetStatuses(_ db: Database, table: String, ids: [Int64]) throws {
+        let stmt = try db.cachedStatement(sql: "UPDATE \(table) SET status = 'clean' WHERE id = ?")
+        for id in ids { try stmt.execute(arguments: [id]) }
     }
 }
