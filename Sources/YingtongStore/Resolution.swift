@@ -147,14 +147,39 @@ extension RunWriter {
                              WHERE e.run_id = ?1 AND v.rule = e.rule AND v.severity = 'warning' AND v.explanation IS NULL)
                 """, arguments: [run])
 
-            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS yt_worst (id INTEGER PRIMARY KEY, w INTEGER NOT NULL)")
-            // Only rows that may not be clean are reset: scanning millions of clean rows to rewrite nothing
-            // measured as a third of this method's time.
-            if resetStatuses {
-                try db.execute(sql: "UPDATE record SET status = 'clean' WHERE id > ?2 AND +run_id = ?1 AND status <> 'clean'",
-                               arguments: [run, try RunRange.floor(db, table: "record", run: run)])
-            } else {
-                try Self.resetStatuses(db, table: "record", ids: loadedNonClean["record"] ?? [])
+            try db.execute(sql: """
+                CREATE TEMP TABLE IF NOT EXISTS yt_worst (id INTEGER PRIMARY KEY, w INTEGER NOT NULL);
+                CREATE TEMP TABLE IF NOT EXISTS yt_loaded_not_clean (id INTEGER PRIMARY KEY);
+                """)
+            /// Sets each row of `table` to the worst status of its live findings (yt_worst): rows loaded with a
+            /// status its findings no longer back go back to clean, and rows already right are not rewritten.
+            func settle(_ table: String) throws {
+                if resetStatuses {
+                    try db.execute(sql: """
+                        UPDATE \(table) SET status = 'clean' WHERE id > ?2 AND +run_id = ?1 AND status <> 'clean'
+                          AND id NOT IN (SELECT id FROM yt_worst)
+                        """, arguments: [run, try RunRange.floor(db, table: table, run: run)])
+                } else if let ids = loadedNonClean[table], !ids.isEmpty {
+                    // Only the rows loaded as not clean (their rowids, kept while loading) can hold a status to
+                    // undo; scanning the whole table for them was most of this stage in a run without rules.
+                    try db.execute(sql: "DELETE FROM yt_loaded_not_clean")
+                    let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO yt_loaded_not_clean VALUES (?)")
+                    for id in ids { try insert.execute(arguments: [id]) }
+                    try db.execute(sql: """
+                        UPDATE \(table) SET status = 'clean'
+                        WHERE id IN (SELECT n.id FROM yt_loaded_not_clean n WHERE n.id NOT IN (SELECT id FROM yt_worst))
+                        """)
+                }
+                // Driven from yt_worst in rowid order (an UPDATE … FROM yt_worst scanned the whole table's index),
+                // writing only the rows whose status changes: most were loaded with the status their findings give.
+                try db.execute(sql: """
+                    UPDATE \(table) SET status = (SELECT CASE w WHEN 3 THEN 'rejected' WHEN 2 THEN 'flagged' ELSE 'explained' END
+                                                  FROM yt_worst y WHERE y.id = \(table).id)
+                    WHERE id IN (SELECT y.id FROM yt_worst y
+                                 WHERE y.w IS NOT (SELECT CASE t.status WHEN 'rejected' THEN 3 WHEN 'flagged' THEN 2
+                                                                        WHEN 'explained' THEN 1 END
+                                                   FROM \(table) t WHERE t.id = y.id))
+                    """)
             }
             try db.execute(sql: "DELETE FROM yt_worst")
             try db.execute(sql: """
@@ -173,25 +198,17 @@ extension RunWriter {
                 SELECT rid, MAX(CASE WHEN severity = 'error' THEN 3 WHEN explanation IS NULL THEN 2 ELSE 1 END)
                 FROM hit GROUP BY rid
                 """, arguments: [run, floor])
-            try db.execute(sql: """
-                UPDATE record SET status = CASE yt_worst.w WHEN 3 THEN 'rejected' WHEN 2 THEN 'flagged' ELSE 'explained' END
-                FROM yt_worst WHERE record.id = yt_worst.id
-                """)
+            try settle("record")
             let records = try tally("record")
 
-            if resetStatuses {
-                try db.execute(sql: "UPDATE project SET status = 'clean' WHERE id > ?2 AND +run_id = ?1 AND status <> 'clean'",
-                               arguments: [run, try RunRange.floor(db, table: "project", run: run)])
-            } else {
-                try Self.resetStatuses(db, table: "project", ids: loadedNonClean["project"] ?? [])
-            }
             try db.execute(sql: "DELETE FROM yt_worst")
             try db.execute(sql: """
                 WITH hit AS (
                   SELECT p.id AS pid, v.severity, v.explanation FROM violation v
                   CROSS JOIN project p ON p.run_id = v.run_id AND p.uscc = v.uscc AND p.period = v.period
                                       AND p.project_name = v.project_name
-                  WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.severity IN ('error', 'warning')
+                  WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NOT NULL
+                    AND v.severity IN ('error', 'warning')
                   UNION ALL
                   SELECT p.id, v.severity, v.explanation FROM violation v
                   CROSS JOIN project p ON p.run_id = v.run_id AND p.source_index = v.source_index AND p.line = v.line
@@ -213,10 +230,7 @@ extension RunWriter {
                 SELECT pid, MAX(CASE WHEN severity = 'error' THEN 3 WHEN explanation IS NULL THEN 2 ELSE 1 END)
                 FROM hit GROUP BY pid
                 """, arguments: [run, floor])
-            try db.execute(sql: """
-                UPDATE project SET status = CASE yt_worst.w WHEN 3 THEN 'rejected' WHEN 2 THEN 'flagged' ELSE 'explained' END
-                FROM yt_worst WHERE project.id = yt_worst.id
-                """)
+            try settle("project")
             let projects = try tally("project")
 
             return StatusCounts(records: records, projects: projects)
@@ -224,11 +238,5 @@ extension RunWriter {
         mayHoldNonCleanStatus = true
         nonCleanRows = [:]
         return result
-    }
-
-    /// Sets the given rows back to clean (rows moved to history meanwhile are simply not found).
-    private static func resetStatuses(_ db: Database, table: String, ids: [Int64]) throws {
-        let stmt = try db.cachedStatement(sql: "UPDATE \(table) SET status = 'clean' WHERE id = ?")
-        for id in ids { try stmt.execute(arguments: [id]) }
     }
 }

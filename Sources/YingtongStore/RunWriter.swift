@@ -134,7 +134,7 @@ public final class RunWriter {
     /// "every row not clean" read the run's whole record and project tables (a tenth of the 1M base run).
     var nonCleanRows: [String: [Int64]] = [:]
     /// Beyond this many such rows the reset reads the tables instead (the list stays bounded).
-    static let nonCleanRowsKept = 200_000
+    static let nonCleanRowsKept = 1_000_000
 
     public func insert(violations: [Violation]) throws {
         let run = runID
