@@ -36,16 +36,8 @@ struct OmissionBuilder {
         let compared = Set(["rd_exp_total"] + registries.compactMap { $0.evidence?.compareWith })
         // The subjects come in USCC order, so each (registry, period) is read as one sorted stream beside them:
         // looking each block's keys up through the index fetched registry rows at random (a third of this stage).
-        var streams: [String: RegistryStream] = [:]
-        defer { for s in streams.values { s.close(store: store) } }
-        func stream(_ db: Database, _ r: Registry, period: Int, numeric: [String], texts: [String]) throws -> RegistryStream {
-            let id = "\(r.name)|\(period)"
-            if let s = streams[id] { return s }
-            let s = try RegistryStream(db, query: RegistryQuery(registry: r, run: writer.runID, store: store), period: period,
-                                       numeric: numeric, texts: texts)
-            streams[id] = s
-            return s
-        }
+        let streams = RegistryStreams(store: store, run: writer.runID)
+        defer { streams.closeAll() }
         try writer.forEachOmissionSubjectBlock(rules: rules, fields: compared.sorted(), size: min(blockSize, 2000)) { subjects in
             let keys = subjects.map(\.uscc)
             let wanted = Set(keys)
@@ -61,7 +53,7 @@ struct OmissionBuilder {
                     for r in registries {
                         let numeric = [r.evidence?.amount].compactMap { $0 }
                         let texts = r.evidence?.show ?? []
-                        var m = try stream(db, r, period: period, numeric: numeric, texts: texts)
+                        var m = try streams.stream(db, r, period: period, numeric: numeric, texts: texts)
                             .matches(from: first, through: last, wanted: wanted)
                         if !nameOf.isEmpty {
                             let q = RegistryQuery(registry: r, run: writer.runID, store: store)
@@ -72,7 +64,7 @@ struct OmissionBuilder {
                         found[r.name, default: [:]].merge(m) { a, _ in a }
                     }
                     if let roster {
-                        for (u, m) in try stream(db, roster, period: period, numeric: ["revenue"], texts: [])
+                        for (u, m) in try streams.stream(db, roster, period: period, numeric: ["revenue"])
                             .matches(from: first, through: last, wanted: wanted) {
                             revenue[u] = m.sums["revenue"]
                         }

@@ -18,11 +18,13 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
     private var previousCache: [String: [String: Milli]] = [:]
     private var registryCache: [String: [String: RegistryMatch]] = [:]
     private var blockUSCCs: [String] = []
+    /// The block's distinct USCCs, the keys every registry is asked for.
+    private var blockKeys: Set<String> = []
     private var blockNames: [String?] = []
     private var blockPeriods: Set<Int> = []
     private var blockInOrder = false
     /// One stream per (registry, period), opened by the first ordered block that needs it.
-    private var streams: [String: RegistryStream] = [:]
+    private let streams: RegistryStreams
     private let writer: RunWriter
     private let store: Store
     private let catalog: RegistryCatalog
@@ -46,6 +48,7 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         self.previousRun = previousRun
         self.catalog = catalog
         self.dictionary = dictionary
+        streams = RegistryStreams(store: store, run: writer.runID)
         activityFields = Set(dictionary.fields(of: .activity).filter { $0.type.isNumeric }.map(\.code))
     }
 
@@ -64,6 +67,7 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
     func prepare(_ batch: RecordBatch, inUSCCOrder: Bool = false) {
         blockInOrder = inUSCCOrder
         blockUSCCs = batch.uscc
+        blockKeys = Set(batch.uscc)
         blockNames = batch.name
         blockPeriods = Set(batch.period)
         previousCache.removeAll(keepingCapacity: true)
@@ -76,7 +80,7 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         if previousCache[field] == nil {
             do {
                 previousCache[field] = try previous.read { db in
-                    try Self.previousValues(db, run: previousRun, field: field, uscc: Array(Set(blockUSCCs)))
+                    try Self.previousValues(db, run: previousRun, field: field, uscc: Array(blockKeys))
                 }
             } catch {
                 failure = failure ?? error
@@ -117,13 +121,10 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
             try writer.withDatabase { db in
                 for period in blockPeriods.sorted() {
                     if blockInOrder, let first = blockUSCCs.first, let last = blockUSCCs.last {
-                        let id = "\(name)|\(period)"
-                        if streams[id] == nil {
-                            streams[id] = try RegistryStream(db, query: query, period: period, numeric: numeric)
-                        }
-                        for (k, m) in try streams[id]!.matches(from: first, through: last, wanted: Set(blockUSCCs)) { out[k] = m }
+                        let stream = try streams.stream(db, registry, period: period, numeric: numeric)
+                        for (k, m) in try stream.matches(from: first, through: last, wanted: blockKeys) { out[k] = m }
                     } else {
-                        for (k, m) in try query.matches(db, keys: Array(Set(blockUSCCs)), period: period, numeric: numeric) {
+                        for (k, m) in try query.matches(db, keys: Array(blockKeys), period: period, numeric: numeric) {
                             out[k] = m
                         }
                     }
@@ -146,8 +147,7 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
 
     /// Ends the registry streams; the runner calls it when the ordered blocks are done (or failed).
     func closeStreams() {
-        for stream in streams.values { stream.close(store: store) }
-        streams.removeAll()
+        streams.closeAll()
     }
 
     func listed(_ registry: String, uscc: [String], period: [Int]) -> [Bool]? {

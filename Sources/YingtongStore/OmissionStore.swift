@@ -62,8 +62,8 @@ extension RunWriter {
         // through the (run_id, uscc) index fetched every violation row of the run at random to test its rule.
         var subjects: SortedStatement?
         defer { subjects?.close(store: store) }
-        let floor = violationFloor
         try withDatabase { db in
+            let floor = try RunRange.floor(db, table: "violation", run: run)
             subjects = try SortedStatement(db, sql: """
                 SELECT uscc, period, group_concat(DISTINCT rule) FROM violation
                 WHERE id > ?2 AND +run_id = ?1 AND superseded = 0 AND rule IN (\(marks))

@@ -135,9 +135,9 @@ public struct FormSchemaInfo: Sendable {
 }
 
 /// A registry's matches for every USCC, read in one pass in USCC order, for a caller that asks for ascending,
-/// non-overlapping ranges of USCCs (the rule stage's blocks, the omission list's). The table is scanned once and grouped by SQLite's
-/// sorter: looking each block's keys up through the index fetched every registry row from a random page, which
-/// beyond the page cache was two thirds of the rule stage (300,000 enterprises).
+/// non-overlapping ranges of USCCs (the rule stage's blocks, the omission list's). The table is scanned once and
+/// grouped by SQLite's sorter: looking each block's keys up through the index fetched every registry row from a
+/// random page, which beyond the page cache was two thirds of the rule stage (300,000 enterprises).
 public final class RegistryStream {
     private let rows: SortedStatement
     private let query: RegistryQuery
@@ -173,4 +173,33 @@ public final class RegistryStream {
 
     /// Finalizes the statement on the connection's queue (also after the run failed).
     public func close(store: Store) { rows.close(store: store) }
+}
+
+/// The streams of one ordered pass, one per (registry, period), each opened by the first block that needs it and
+/// all closed together when the pass ends (or fails).
+public final class RegistryStreams {
+    private let store: Store
+    private let run: Int64
+    private var open: [String: RegistryStream] = [:]
+
+    public init(store: Store, run: Int64) {
+        self.store = store
+        self.run = run
+    }
+
+    /// The stream of `registry` for `period`; `numeric` and `texts` apply when it is opened.
+    public func stream(_ db: Database, _ registry: Registry, period: Int, numeric: [String],
+                       texts: [String] = []) throws -> RegistryStream {
+        let id = "\(registry.name)|\(period)"
+        if let s = open[id] { return s }
+        let s = try RegistryStream(db, query: RegistryQuery(registry: registry, run: run, store: store), period: period,
+                                   numeric: numeric, texts: texts)
+        open[id] = s
+        return s
+    }
+
+    public func closeAll() {
+        for s in open.values { s.close(store: store) }
+        open.removeAll()
+    }
 }

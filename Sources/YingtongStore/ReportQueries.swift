@@ -25,12 +25,16 @@ extension OmissionEntry {
 public enum RunRange {
     /// The largest rowid below the run's first row of `table` (a ``StoreTable`` or registry table name).
     public static func floor(_ db: Database, table: String, run: Int64) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT COALESCE(MIN(id), 1) - 1 FROM \(table) WHERE run_id = ?", arguments: [run]) ?? 0
+        try Int64.fetchOne(db, sql: floorSQL(table, run: "?"), arguments: [run]) ?? 0
     }
 
     /// The same range as a condition on `alias`, for a query that binds the run as `?1`.
     public static func condition(_ table: String, alias: String) -> String {
-        "\(alias).id > (SELECT COALESCE(MIN(id), 1) - 1 FROM \(table) WHERE run_id = ?1) AND +\(alias).run_id = ?1"
+        "\(alias).id > (\(floorSQL(table, run: "?1"))) AND +\(alias).run_id = ?1"
+    }
+
+    private static func floorSQL(_ table: String, run parameter: String) -> String {
+        "SELECT COALESCE(MIN(id), 1) - 1 FROM \(table) WHERE run_id = \(parameter)"
     }
 }
 

@@ -122,8 +122,8 @@ extension RunWriter {
         let run = runID
         let resetStatuses = mayHoldNonCleanStatus
         let loadedNonClean = nonCleanRows
-        let floor = violationFloor
         let result = try withDatabase { db in
+            let floor = try RunRange.floor(db, table: "violation", run: run)
             /// Counts per status from yt_worst (the non-clean rows); clean = all rows of the run − those.
             func tally(_ table: String) throws -> [RecordStatus: Int] {
                 let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE run_id = ?", arguments: [run]) ?? 0

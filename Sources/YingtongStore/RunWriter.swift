@@ -36,19 +36,17 @@ public final class RunWriter {
     public let store: Store
     private var open = true
     private var indexesDeferred: Bool
-    /// Whether some row of the run may have a status other than `clean` (a batch arrived with statuses, or
-    /// statuses were applied once): only then must applyStatuses() reset them first.
+    /// Whether any row of the run may have a status other than `clean` that ``nonCleanRows`` does not list (more
+    /// rows arrived not clean than it keeps, or statuses were applied once): then applyStatuses() reads the whole
+    /// tables for them.
     var mayHoldNonCleanStatus = false
-    /// Every violation of this run has a rowid above this one (``RunRange``): SQLite gives a new row the
-    /// largest rowid + 1, and this run holds the write lock until it commits.
-    let violationFloor: Int64
 
     init(store: Store, info: RunInfo) throws {
         self.store = store
         self.info = info
         let defer_ = store.defersIndexes
         indexesDeferred = defer_
-        (runID, violationFloor) = try store.pool.writeWithoutTransaction { db in
+        runID = try store.pool.writeWithoutTransaction { db in
             guard !db.isInsideTransaction else {
                 throw YingtongError("E-STORE-BUSY", "已有一个运行正在写入该数据库，不能同时开始另一个运行")
             }
@@ -71,8 +69,7 @@ public final class RunWriter {
                     VALUES (?, ?, ?, ?, 'running', ?, ?)
                     """, arguments: [info.pipeline, info.regionCode, info.period, Timestamp.text(info.startedAt),
                                      info.yingtongVersion, String(decoding: settings, as: UTF8.self)])
-                let run = db.lastInsertedRowID
-                return (run, try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM violation") ?? 0)
+                return db.lastInsertedRowID
             } catch {
                 if db.isInsideTransaction { try? db.rollback() }
                 throw error

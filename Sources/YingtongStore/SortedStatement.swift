@@ -3,8 +3,8 @@ import GRDBSQLite
 import YingtongModel
 
 /// A sorted SELECT stepped across several `withDatabase` calls, with one row of look-ahead: how the rule stage
-/// walks the run's records, projects and each registry side by side in USCC order. The connection is serialized
-/// by GRDB, and the rule stage writes only other tables while these are open. Raw sqlite3 handles, because a GRDB
+/// walks the run's records, projects and each registry side by side in USCC order, and the omission list its
+/// subjects. The connection is serialized by GRDB, and those stages write only other tables while these are open. Raw sqlite3 handles, because a GRDB
 /// statement or cursor may not outlive the closure that made it.
 final class SortedStatement {
     private(set) var stmt: OpaquePointer?
