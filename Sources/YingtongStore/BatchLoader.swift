@@ -93,6 +93,9 @@ enum BatchLoader {
         // Consecutive rows usually share one submission time (an enterprise's 107-1 rows, a bureau export's
         // preparedAt): parse each distinct text once.
         var lastTime: String?, lastKey: String?
+        // Columns are read through a buffer pointer: binding `batch.columns[pos]` to a local copied the column
+        // (its three arrays and its field) per cell, and those retains were a tenth of the loader's time.
+        try batch.columns.withUnsafeBufferPointer { columns in
         for i in 0..<batch.count {
             let p = batch.provenance[i]
             b.int(run)
@@ -112,28 +115,28 @@ enum BatchLoader {
             b.int(Int64(p.lineEnd))
             b.text(p.elementPath)
             b.text(batch.status.isEmpty ? RecordStatus.clean.rawValue : batch.status[i].rawValue)
-            for (k, pos) in positions.enumerated() {
-                guard let pos else { b.null(); continue }
-                let column = batch.columns[pos]
-                guard column.present[i] else { b.null(); continue }
+            for k in 0..<positions.count {
+                guard let pos = positions[k] else { b.null(); continue }
+                guard columns[pos].present[i] else { b.null(); continue }
                 switch storages[k] {
                 case .moneyYuan:
-                    b.int(column.numbers[i])
+                    b.int(columns[pos].numbers[i])
                 case .count:
-                    let raw = column.numbers[i]
+                    let raw = columns[pos].numbers[i]
                     if raw % Milli.scale == 0 { b.int(raw / Milli.scale) } else { b.double(Double(raw) / 1000) }
                 case .real:
-                    b.double(Double(column.numbers[i]) / 1000)
+                    b.double(Double(columns[pos].numbers[i]) / 1000)
                 case .text:
-                    if column.field.type.isNumeric {
-                        b.text(Milli(raw: column.numbers[i]).description)
+                    if columns[pos].field.type.isNumeric {
+                        b.text(Milli(raw: columns[pos].numbers[i]).description)
                     } else {
-                        b.text(column.texts[i])
+                        b.text(columns[pos].texts[i])
                     }
                 }
             }
             try b.step()
             if !batch.status.isEmpty, batch.status[i] != .clean { nonClean.append(db.lastInsertedRowID) }
+        }
         }
         return nonClean
     }
