@@ -187,12 +187,15 @@ public struct PipelineRunner {
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE run_id = ?", arguments: [writer.runID]) ?? 0
             })
             do {
-                defer { bindings.closeStreams() }
-                try writer.forEachEnterpriseBlock(size: d.batchSize) { activity, projects in
+                let readAhead = bindings.readAhead(engines.reduce(into: Set<String>()) { $0.formUnion($1.registriesUsed) })
+                defer { readAhead.close() }
+                try writer.forEachEnterpriseBlock(size: d.batchSize, ahead: { db, activity in
+                    try readAhead.read(db, activity)
+                }) { activity, projects, registries in
                     progress?.advance(records: activity.count)
                     let batch = EnterpriseBatch(activity: activity, projects: projects,
                                                 projectRanges: Self.projectRanges(activity, projects))
-                    bindings.prepare(activity, inUSCCOrder: true)
+                    bindings.prepare(activity, ahead: registries)
                     for (i, engine) in engines.enumerated() {
                         try record(engine.evaluate(batch, bindings: bindings, groups: &groups[i]))
                         if closesPerBlock[i] {

@@ -22,9 +22,6 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
     private var blockKeys: Set<String> = []
     private var blockNames: [String?] = []
     private var blockPeriods: Set<Int> = []
-    private var blockInOrder = false
-    /// One stream per (registry, period), opened by the first ordered block that needs it.
-    private let streams: RegistryStreams
     private let writer: RunWriter
     private let store: Store
     private let catalog: RegistryCatalog
@@ -48,7 +45,6 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         self.previousRun = previousRun
         self.catalog = catalog
         self.dictionary = dictionary
-        streams = RegistryStreams(store: store, run: writer.runID)
         activityFields = Set(dictionary.fields(of: .activity).filter { $0.type.isNumeric }.map(\.code))
     }
 
@@ -62,17 +58,15 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         }
     }
 
-    /// `inUSCCOrder`: this block follows the previous ones in ascending USCC order (the rule stage's blocks), so
-    /// registries are read as streams instead of looked up key by key.
-    func prepare(_ batch: RecordBatch, inUSCCOrder: Bool = false) {
-        blockInOrder = inUSCCOrder
+    /// `ahead`: the block's registry matches, read with it (the rule stage's ordered blocks).
+    func prepare(_ batch: RecordBatch, ahead: BlockRegistries? = nil) {
         blockUSCCs = batch.uscc
         blockKeys = Set(batch.uscc)
         blockNames = batch.name
         blockPeriods = Set(batch.period)
         previousCache.removeAll(keepingCapacity: true)
-        registryCache.removeAll(keepingCapacity: true)
-        matchedByName.removeAll(keepingCapacity: true)
+        registryCache = ahead?.matches ?? [:]
+        matchedByName = ahead?.matchedByName ?? []
     }
 
     func previous(_ field: String, uscc: [String], period: [Int]) -> [Milli?]? {
@@ -106,48 +100,31 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         return out
     }
 
-    /// Every registry row matching the block's enterprises, by USCC, then by name for malformed USCCs.
+    /// Every registry row matching the block's enterprises: read ahead with the block when the rule stage asked
+    /// for it (`RegistryReadAhead`), else looked up by key here.
     private func registryMatches(_ name: String) -> [String: RegistryMatch]? {
         if let cached = registryCache[name] { return cached }
         guard let registry = catalog.registry(name), available.contains(registry.form) else { return nil }
-        let query = RegistryQuery(registry: registry, run: writer.runID, store: store)
-        let numeric = registry.lookupFields(dictionary)
-        var out: [String: RegistryMatch] = [:]
-        var byName: [String: [String]] = [:]
-        for (u, n) in zip(blockUSCCs, blockNames) where USCC.problem(u) != nil {
-            if let n, !n.isEmpty { byName[n, default: []].append(u) }
-        }
         do {
-            try writer.withDatabase { db in
-                for period in blockPeriods.sorted() {
-                    if blockInOrder, let first = blockUSCCs.first, let last = blockUSCCs.last {
-                        let stream = try streams.stream(db, registry, period: period, numeric: numeric)
-                        for (k, m) in try stream.matches(from: first, through: last, wanted: blockKeys) { out[k] = m }
-                    } else {
-                        for (k, m) in try query.matches(db, keys: Array(blockKeys), period: period, numeric: numeric) {
-                            out[k] = m
-                        }
-                    }
-                    guard !byName.isEmpty else { continue }
-                    for (n, m) in try query.matches(db, keys: Array(byName.keys), byName: true, period: period, numeric: numeric) {
-                        for u in byName[n] ?? [] where out[u] == nil {
-                            out[u] = m
-                            matchedByName.insert(u)
-                        }
-                    }
-                }
+            let found = try writer.withDatabase { db in
+                try RegistryReadAhead.matches(db, registry: registry, run: writer.runID, store: store,
+                                              numeric: registry.lookupFields(dictionary), usccs: blockUSCCs,
+                                              names: blockNames, keys: blockKeys, periods: blockPeriods, stream: nil)
             }
+            matchedByName.formUnion(found.byName)
+            registryCache[name] = found.matches
+            return found.matches
         } catch {
             failure = failure ?? error
             return nil
         }
-        registryCache[name] = out
-        return out
     }
 
-    /// Ends the registry streams; the runner calls it when the ordered blocks are done (or failed).
-    func closeStreams() {
-        streams.closeAll()
+    /// A reader of `registries` for the rule stage's ordered blocks, to run on the block-reading thread.
+    func readAhead(_ registries: Set<String>) -> RegistryReadAhead {
+        RegistryReadAhead(registries: registries.sorted().compactMap { name in
+            catalog.registry(name).flatMap { available.contains($0.form) ? $0 : nil }
+        }, store: store, run: writer.runID, dictionary: dictionary)
     }
 
     func listed(_ registry: String, uscc: [String], period: [Int]) -> [Bool]? {
@@ -159,5 +136,80 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         guard let t = registryMatches(registry) else { return nil }
         if field == "rows" { return uscc.map { Milli(units: Int64(t[$0]?.rows ?? 0)) } }
         return uscc.map { t[$0]?.sums[field] }
+    }
+}
+
+/// The registry matches of one block of enterprises, keyed by registry name, then USCC.
+struct BlockRegistries: Sendable {
+    var matches: [String: [String: RegistryMatch]] = [:]
+    /// USCCs matched to some registry by exact name (their own USCC fails its check digit).
+    var matchedByName: Set<String> = []
+}
+
+/// Reads the registries the rules need for each ordered block, on the thread that reads the blocks
+/// (`RunWriter.forEachEnterpriseBlock`'s `ahead`). Each (registry, period) is one stream in USCC order.
+final class RegistryReadAhead: @unchecked Sendable {
+    // @unchecked: used by the block-reading thread only, between the pass's start and `close` after it ended.
+    private let registries: [Registry]
+    private let numeric: [[String]]
+    private let streams: RegistryStreams
+    private let store: Store
+    private let run: Int64
+
+    init(registries: [Registry], store: Store, run: Int64, dictionary: FieldDictionary) {
+        self.registries = registries
+        self.store = store
+        self.run = run
+        numeric = registries.map { $0.lookupFields(dictionary) }
+        streams = RegistryStreams(store: store, run: run)
+    }
+
+    func read(_ db: Database, _ block: RecordBatch) throws -> BlockRegistries {
+        var out = BlockRegistries()
+        guard !registries.isEmpty else { return out }
+        let keys = Set(block.uscc), periods = Set(block.period)
+        for (registry, numeric) in zip(registries, numeric) {
+            let found = try Self.matches(db, registry: registry, run: run, store: store, numeric: numeric,
+                                         usccs: block.uscc, names: block.name, keys: keys, periods: periods,
+                                         stream: { period in
+                                             try self.streams.stream(db, registry, period: period, numeric: numeric)
+                                         })
+            out.matches[registry.name] = found.matches
+            out.matchedByName.formUnion(found.byName)
+        }
+        return out
+    }
+
+    /// Ends the streams; the runner calls it when the ordered pass is done (or failed).
+    func close() { streams.closeAll() }
+
+    /// Every row of `registry` matching the enterprises, by USCC, then by exact name for USCCs that fail their
+    /// check digit. With `stream`, the enterprises are a block in ascending USCC order following the previous
+    /// ones, and each period's rows come from that period's stream; without, they are looked up by key.
+    static func matches(_ db: Database, registry: Registry, run: Int64, store: Store, numeric: [String],
+                        usccs: [String], names: [String?], keys: Set<String>, periods: Set<Int>,
+                        stream: ((Int) throws -> RegistryStream)?) throws -> (matches: [String: RegistryMatch], byName: Set<String>) {
+        let query = RegistryQuery(registry: registry, run: run, store: store)
+        var out: [String: RegistryMatch] = [:]
+        var matchedByName = Set<String>()
+        var byName: [String: [String]] = [:]
+        for (u, n) in zip(usccs, names) where USCC.problem(u) != nil {
+            if let n, !n.isEmpty { byName[n, default: []].append(u) }
+        }
+        for period in periods.sorted() {
+            if let stream, let first = usccs.first, let last = usccs.last {
+                for (k, m) in try stream(period).matches(from: first, through: last, wanted: keys) { out[k] = m }
+            } else {
+                for (k, m) in try query.matches(db, keys: Array(keys), period: period, numeric: numeric) { out[k] = m }
+            }
+            guard !byName.isEmpty else { continue }
+            for (n, m) in try query.matches(db, keys: Array(byName.keys), byName: true, period: period, numeric: numeric) {
+                for u in byName[n] ?? [] where out[u] == nil {
+                    out[u] = m
+                    matchedByName.insert(u)
+                }
+            }
+        }
+        return (out, matchedByName)
     }
 }

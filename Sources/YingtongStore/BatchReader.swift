@@ -16,12 +16,23 @@ extension RunWriter {
     /// reading was a third of the rule stage and the other core sat idle. Both threads use the one connection,
     /// which serializes them, so `body`'s lookups and writes still see the run's transaction.
     public func forEachEnterpriseBlock(size: Int, _ body: (RecordBatch, RecordBatch) throws -> Void) throws {
+        try forEachEnterpriseBlock(size: size, ahead: { _, _ in () }) { a, p, _ in try body(a, p) }
+    }
+
+    /// As above; `ahead` runs on the reading thread, on the connection, right after each block is read, and its
+    /// result comes with the block. A block's other reads from the store (registry matches) belong there: on the
+    /// evaluating thread they waited for the connection while the next block was being read, and the reading
+    /// thread had time to spare.
+    public func forEachEnterpriseBlock<Extra: Sendable>(
+        size: Int, ahead: @escaping @Sendable (Database, RecordBatch) throws -> Extra,
+        _ body: (RecordBatch, RecordBatch, Extra) throws -> Void
+    ) throws {
         try finishLoading()   // the reads below go through the (run, source, line) indexes
-        let queue = BlockQueue(capacity: 2)
+        let queue = BlockQueue<Extra>(capacity: 2)
         let box = UncheckedWriter(writer: self)
         let producer = Thread {
             do {
-                try box.writer.readEnterpriseBlocks(size: size) { a, p in queue.put(a, p) }
+                try box.writer.readEnterpriseBlocks(size: size, ahead: ahead) { a, p, e in queue.put((a, p, e)) }
                 queue.close(nil)
             } catch {
                 queue.close(error)
@@ -31,7 +42,7 @@ extension RunWriter {
         producer.start()
         // Whatever happens to `body`, the producer has stopped before this returns (the caller may roll back).
         defer { queue.cancelAndWait() }
-        while let (a, p) = try queue.take() { try body(a, p) }
+        while let (a, p, e) = try queue.take() { try body(a, p, e) }
     }
 
     /// The blocks of forEachEnterpriseBlock, read on the calling thread; `body` returns false to stop early.
@@ -41,13 +52,14 @@ extension RunWriter {
     /// Reading through the (run, uscc) index instead fetched every row from a random page: beyond the page cache
     /// (a million enterprises) that was one disk-cache read per row and made the rule stage grow with the square
     /// of the run.
-    func readEnterpriseBlocks(size: Int, _ body: (RecordBatch, RecordBatch) -> Bool) throws {
+    func readEnterpriseBlocks<Extra>(size: Int, ahead: (Database, RecordBatch) throws -> Extra,
+                                     _ body: (RecordBatch, RecordBatch, Extra) -> Bool) throws {
         guard let activity = store.schemas[.activity], let projects = store.schemas[.projects] else { return }
         let recordRows = RowDecoder(schema: activity), projectRows = RowDecoder(schema: projects)
         var cursors: (records: SortedStatement, projects: SortedStatement)?
         defer { cursors?.records.close(store: store); cursors?.projects.close(store: store) }
         while true {
-            let block: (RecordBatch, RecordBatch)? = try withDatabase { db in
+            let block: (RecordBatch, RecordBatch, Extra)? = try withDatabase { db in
                 if cursors == nil {
                     cursors = (try SortedStatement(db, sql: """
                         SELECT id, \(BatchReader.columns(activity)) FROM record INDEXED BY record_line
@@ -72,9 +84,9 @@ extension RunWriter {
                     if !SortedStatement.precedes(u, first) { projectRows.append(pc.stmt, to: &projectBatch) }
                     try pc.advance()
                 }
-                return (records, projectBatch)
+                return (records, projectBatch, try ahead(db, records))
             }
-            guard let block, body(block.0, block.1) else { return }
+            guard let block, body(block.0, block.1, block.2) else { return }
         }
     }
 }
@@ -84,10 +96,10 @@ extension RunWriter {
 private struct UncheckedWriter: @unchecked Sendable { let writer: RunWriter }
 
 /// Blocks read ahead, at most `capacity`; the producer's error is rethrown to the consumer in order.
-private final class BlockQueue: @unchecked Sendable {
+private final class BlockQueue<Extra>: @unchecked Sendable {
     // @unchecked: every field is guarded by `condition`.
     private let condition = NSCondition()
-    private var blocks: [(RecordBatch, RecordBatch)] = []
+    private var blocks: [(RecordBatch, RecordBatch, Extra)] = []
     private var closed = false
     private var cancelled = false
     private var failure: Error?
@@ -96,11 +108,11 @@ private final class BlockQueue: @unchecked Sendable {
     init(capacity: Int) { self.capacity = capacity }
 
     /// Waits for room; false when the consumer has gone (the producer stops).
-    func put(_ a: RecordBatch, _ p: RecordBatch) -> Bool {
+    func put(_ block: (RecordBatch, RecordBatch, Extra)) -> Bool {
         condition.lock(); defer { condition.unlock() }
         while blocks.count >= capacity && !cancelled { condition.wait() }
         if cancelled { return false }
-        blocks.append((a, p))
+        blocks.append(block)
         condition.broadcast()
         return true
     }
@@ -113,7 +125,7 @@ private final class BlockQueue: @unchecked Sendable {
     }
 
     /// The next block, nil at the end; throws the producer's error once the blocks before it are taken.
-    func take() throws -> (RecordBatch, RecordBatch)? {
+    func take() throws -> (RecordBatch, RecordBatch, Extra)? {
         condition.lock(); defer { condition.unlock() }
         while blocks.isEmpty && !closed { condition.wait() }
         if !blocks.isEmpty {

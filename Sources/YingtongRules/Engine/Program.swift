@@ -26,6 +26,8 @@ struct Program: Sendable {
     /// Fields read directly, to name the missing one in a "not applicable" reason.
     let reads: [(String, Kernel)]
     let bindings: [String]
+    /// Registries read by the check or the guard (`listed`, `lookup`).
+    let registries: Set<String>
     let onMissing: OnMissing
     let since: Int?
     let until: Int?
@@ -47,6 +49,8 @@ struct GroupProgram: Sendable {
     let check: Kernel
     let message: [MessagePart]
     let observedKeys: [(String, Kernel)]
+    /// Registries read by the keys, the guard, the aggregates or the check.
+    let registries: Set<String>
 
     /// Every aggregate is `count()`: the row count is the whole state (uniqueness rules).
     var countOnly: Bool { slots.allSatisfy { $0.0 == .count && $0.1 == nil } }
@@ -153,7 +157,8 @@ struct RuleCompiler {
             when: when.map { Compiler.compile($0, whenOpts) }, check: Compiler.compile(check, opts),
             explain: explain, blamed: blame, observed: observed,
             message: try message(rule.messageZh, rule, tc, opts), reads: reads,
-            bindings: check.bindingsUsed + (when?.bindingsUsed ?? []), onMissing: rule.onMissing,
+            bindings: check.bindingsUsed + (when?.bindingsUsed ?? []),
+            registries: check.registriesUsed.union(when?.registriesUsed ?? []), onMissing: rule.onMissing,
             since: rule.since, until: rule.until, appliesTo: rule.appliesTo)
     }
 
@@ -217,12 +222,15 @@ struct RuleCompiler {
         var opts = CompileOptions()
         opts.tolerance = try tolerance(rule, e)
         let slotNames = gtc.groupSlots.map { s in s.0.rawValue + "(" + (s.1.map { _ in "…" } ?? "") + ")" }
+        var registries = check.registriesUsed.union(when?.registriesUsed ?? [])
+        for k in keys { registries.formUnion(try rowTC.resolve(k, rule.location).registriesUsed) }
+        for s in gtc.groupSlots { registries.formUnion(s.1?.registriesUsed ?? []) }
         return GroupProgram(
             id: rule.id, severity: rule.severity, level: rule.level, rowScope: rowScope, keyNames: keys,
             keys: keyKernels, when: when.map { Compiler.compile($0, CompileOptions()) },
             slots: gtc.groupSlots.map { ($0.0, $0.1.map { Compiler.compile($0, CompileOptions()) }) },
             slotNames: slotNames, check: Compiler.compile(check, opts),
             message: try message(rule.messageZh, rule, gtc, opts),
-            observedKeys: zip(keys, keyKernels).map { ($0, $1) })
+            observedKeys: zip(keys, keyKernels).map { ($0, $1) }, registries: registries)
     }
 }

@@ -203,6 +203,12 @@ public final class RuleEngine: Sendable {
     /// Whether any rule examines units that sent nothing: if none does, the run need not list them.
     public var examinesUnreported: Bool { programs.contains { $0.appliesTo.contains(.unreported) } }
 
+    /// The registries (and the roster) the rules read through `listed` and `lookup`: what a block needs bound.
+    public var registriesUsed: Set<String> {
+        programs.reduce(into: Set<String>()) { $0.formUnion($1.registries) }
+            .union(groupPrograms.reduce(into: Set<String>()) { $0.formUnion($1.registries) })
+    }
+
     /// Rule ids whose findings feed the 应统尽统 list.
     public var omissionRules: Set<String> { Set(pack.rules.filter { $0.worklist == "omission" }.map(\.id)) }
 
