@@ -189,7 +189,8 @@ public struct PipelineRunner {
             do {
                 let readAhead = bindings.readAhead(engines.reduce(into: Set<String>()) { $0.formUnion($1.registriesUsed) })
                 defer { readAhead.close() }
-                try writer.forEachEnterpriseBlock(size: d.batchSize, ahead: { db, activity in
+                let fieldsRead = engines.reduce(into: Set<String>()) { $0.formUnion($1.fieldsRead) }
+                try writer.forEachEnterpriseBlock(size: d.batchSize, fields: fieldsRead, ahead: { db, activity in
                     try readAhead.read(db, activity)
                 }) { activity, projects, registries in
                     progress?.advance(records: activity.count)

@@ -62,6 +62,12 @@ struct FormSchema: Sendable {
     let fields: [FormColumn]
     var all: [FormColumn] { fixed + fields }
 
+    /// The same table seen through the fixed columns and only the named fields (a narrower read).
+    func holding(_ names: Set<String>) -> FormSchema {
+        FormSchema(table: table, historyTable: historyTable, form: form, fixed: fixed,
+                   fields: fields.filter { names.contains($0.name) })
+    }
+
     static func make(_ form: Form, dictionary: FieldDictionary) -> FormSchema {
         let identity: [FormColumn] = [
             .init(name: "run_id", sqlType: "INTEGER NOT NULL", field: nil),
@@ -341,6 +347,12 @@ enum Schema {
             // The report names a unit that sent nothing and is on no roster from its omission entry; the list is
             // indexed by amount only, so that lookup read the run's whole list once per enterprise.
             try db.execute(sql: "CREATE INDEX IF NOT EXISTS omission_uscc ON omission(run_id, uscc, period)")
+        }
+        m.registerMigration("v6-violation-line-dropped") { db in
+            // Only the resubmission step looked violations up by line, and it also knows their (uscc, period):
+            // violation_key serves it. Keeping the line index cost a random insert per finding (1.2 million in a
+            // million-enterprise run with registries), each a page fetched from the run's WAL.
+            try db.execute(sql: "DROP INDEX IF EXISTS violation_line")
         }
         return m
     }

@@ -26,8 +26,6 @@ struct Program: Sendable {
     /// Fields read directly, to name the missing one in a "not applicable" reason.
     let reads: [(String, Kernel)]
     let bindings: [String]
-    /// Registries read by the check or the guard (`listed`, `lookup`).
-    let registries: Set<String>
     let onMissing: OnMissing
     let since: Int?
     let until: Int?
@@ -49,11 +47,27 @@ struct GroupProgram: Sendable {
     let check: Kernel
     let message: [MessagePart]
     let observedKeys: [(String, Kernel)]
-    /// Registries read by the keys, the guard, the aggregates or the check.
-    let registries: Set<String>
 
     /// Every aggregate is `count()`: the row count is the whole state (uniqueness rules).
     var countOnly: Bool { slots.allSatisfy { $0.0 == .count && $0.1 == nil } }
+}
+
+/// What a pack's kernels read from a block: the rule stage reads only these columns back from the store and
+/// only these registries with each block.
+final class DataUse: @unchecked Sendable {
+    // @unchecked: filled while the engine is being compiled, read-only once it is built.
+    private(set) var fields = Set<String>()
+    private(set) var registries = Set<String>()
+
+    func note(_ t: Typed) {
+        t.forEachNode { node in
+            switch node {
+            case .field(let f), .prev(let f): fields.insert(f.code)
+            case .listed(let r), .lookup(let r, _): registries.insert(r)
+            default: break
+            }
+        }
+    }
 }
 
 /// Turns rule definitions into programs, reporting the first mistake of each rule with its location.
@@ -61,6 +75,13 @@ struct RuleCompiler {
     let dictionary: FieldDictionary
     let pack: RulePack
     let derived: [String: Syntax]
+    let use = DataUse()
+
+    /// Every expression becomes a kernel here, so that `use` sees everything the programs can read.
+    func kernel(_ t: Typed, _ o: CompileOptions) -> Kernel {
+        use.note(t)
+        return Compiler.compile(t, o)
+    }
 
     init(pack: RulePack, dictionary: FieldDictionary) throws {
         self.dictionary = dictionary
@@ -140,25 +161,24 @@ struct RuleCompiler {
         if case .compare(let op, let a, let b) = check, a.type == .number {
             var plain = opts
             plain.tolerance = nil
-            explain = (Compiler.compile(a, plain), Compiler.compile(b, plain), op)
+            explain = (kernel(a, plain), kernel(b, plain), op)
         }
         let shown = blame.isEmpty ? check.fieldsRead.filter { scope == .project || $0.form != .projects }.map(\.code) : blame
         var observed: [(String, Kernel)] = []
         for name in shown {
             let t = try tc.resolve(name, rule.location)
-            observed.append((name, Compiler.compile(t, opts)))
+            observed.append((name, kernel(t, opts)))
         }
         // message_en is not rendered (reports are Chinese) but its placeholders must name something too.
         if let en = rule.messageEn { _ = try message(en, rule, tc, opts) }
         let direct = check.fieldsRead.filter { scope == .project || $0.form != .projects }
-        let reads = direct.map { ($0.code, Compiler.compile(.field($0), opts)) }
+        let reads = direct.map { ($0.code, kernel(.field($0), opts)) }
         return Program(
             id: rule.id, severity: rule.severity, level: rule.level, scope: scope,
-            when: when.map { Compiler.compile($0, whenOpts) }, check: Compiler.compile(check, opts),
+            when: when.map { kernel($0, whenOpts) }, check: kernel(check, opts),
             explain: explain, blamed: blame, observed: observed,
             message: try message(rule.messageZh, rule, tc, opts), reads: reads,
-            bindings: check.bindingsUsed + (when?.bindingsUsed ?? []),
-            registries: check.registriesUsed.union(when?.registriesUsed ?? []), onMissing: rule.onMissing,
+            bindings: check.bindingsUsed + (when?.bindingsUsed ?? []), onMissing: rule.onMissing,
             since: rule.since, until: rule.until, appliesTo: rule.appliesTo)
     }
 
@@ -187,7 +207,7 @@ struct RuleCompiler {
                                         messageZh: "message_zh 中的占位符 {\(name)} 不是字段、参数或派生量"
                                             + didYouMean(name, among: tc.knownNames + Array(Self.specialPlaceholders)))
                     }
-                    parts.append(.value(Compiler.compile(t, opts)))
+                    parts.append(.value(kernel(t, opts)))
                 }
                 i = text.index(after: close)
                 continue
@@ -211,7 +231,7 @@ struct RuleCompiler {
         var keyTypes: [String: (Int, ValueType)] = [:]
         for (i, k) in keys.enumerated() {
             let t = try rowTC.resolve(k, rule.location)
-            keyKernels.append(Compiler.compile(t, CompileOptions()))
+            keyKernels.append(kernel(t, CompileOptions()))
             keyTypes[k] = (i, t.type)
         }
         var when: Typed?
@@ -222,15 +242,12 @@ struct RuleCompiler {
         var opts = CompileOptions()
         opts.tolerance = try tolerance(rule, e)
         let slotNames = gtc.groupSlots.map { s in s.0.rawValue + "(" + (s.1.map { _ in "…" } ?? "") + ")" }
-        var registries = check.registriesUsed.union(when?.registriesUsed ?? [])
-        for k in keys { registries.formUnion(try rowTC.resolve(k, rule.location).registriesUsed) }
-        for s in gtc.groupSlots { registries.formUnion(s.1?.registriesUsed ?? []) }
         return GroupProgram(
             id: rule.id, severity: rule.severity, level: rule.level, rowScope: rowScope, keyNames: keys,
-            keys: keyKernels, when: when.map { Compiler.compile($0, CompileOptions()) },
-            slots: gtc.groupSlots.map { ($0.0, $0.1.map { Compiler.compile($0, CompileOptions()) }) },
-            slotNames: slotNames, check: Compiler.compile(check, opts),
+            keys: keyKernels, when: when.map { kernel($0, CompileOptions()) },
+            slots: gtc.groupSlots.map { ($0.0, $0.1.map { kernel($0, CompileOptions()) }) },
+            slotNames: slotNames, check: kernel(check, opts),
             message: try message(rule.messageZh, rule, gtc, opts),
-            observedKeys: zip(keys, keyKernels).map { ($0, $1) }, registries: registries)
+            observedKeys: zip(keys, keyKernels).map { ($0, $1) })
     }
 }

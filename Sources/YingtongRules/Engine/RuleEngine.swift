@@ -148,6 +148,10 @@ public final class RuleEngine: Sendable {
     let groupPrograms: [GroupProgram]
     /// Rule ids in pack order with severity and level (the summary's rows).
     let ruleRows: [(String, Severity, Int)]
+    /// Dictionary fields the rules read (`prev` included): the columns a block must hold.
+    public let fieldsRead: Set<String>
+    /// Registries (and the roster) the rules read through `listed` and `lookup`: what a block needs bound.
+    public let registriesUsed: Set<String>
 
     /// Checks and compiles every rule; throws the first mistake (use `Lint.run` to see them all).
     public init(pack: RulePack, dictionary: FieldDictionary = .standard) throws {
@@ -170,6 +174,8 @@ public final class RuleEngine: Sendable {
         programs = ps
         groupPrograms = gs
         ruleRows = rows
+        fieldsRead = rc.use.fields
+        registriesUsed = rc.use.registries
     }
 
     public var ruleIDs: [String] { ruleRows.map(\.0) }
@@ -203,11 +209,6 @@ public final class RuleEngine: Sendable {
     /// Whether any rule examines units that sent nothing: if none does, the run need not list them.
     public var examinesUnreported: Bool { programs.contains { $0.appliesTo.contains(.unreported) } }
 
-    /// The registries (and the roster) the rules read through `listed` and `lookup`: what a block needs bound.
-    public var registriesUsed: Set<String> {
-        programs.reduce(into: Set<String>()) { $0.formUnion($1.registries) }
-            .union(groupPrograms.reduce(into: Set<String>()) { $0.formUnion($1.registries) })
-    }
 
     /// Rule ids whose findings feed the 应统尽统 list.
     public var omissionRules: Set<String> { Set(pack.rules.filter { $0.worklist == "omission" }.map(\.id)) }

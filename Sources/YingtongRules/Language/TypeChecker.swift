@@ -53,7 +53,14 @@ final class TypeChecker {
         switch s {
         case .name(let n, _):
             if env.aliases[n] != nil || env.params[n] != nil { return false }
-            if let d = env.derived[n] { return !derivedStack.contains(n) && readsProjectFieldsDirectly(d) }
+            if let d = env.derived[n] {
+                // A derived value that names itself (directly, or as a registry field inside lookup) is reported by
+                // the type check; here it must only not recurse forever.
+                guard !derivedStack.contains(n) else { return false }
+                derivedStack.append(n)
+                defer { derivedStack.removeLast() }
+                return readsProjectFieldsDirectly(d)
+            }
             return dictionary.field(n)?.form == .projects
         case .call(let f, let args, _):
             if Self.aggregateNames.contains(f), let first = args.first, isProjectsRef(first) { return false }

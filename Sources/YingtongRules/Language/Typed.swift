@@ -175,18 +175,6 @@ public indirect enum Typed: Sendable {
         return out
     }
 
-    /// Registries the expression reads through `listed` and `lookup` (the rule stage reads them ahead per block).
-    var registriesUsed: Set<String> {
-        var out = Set<String>()
-        forEachNode { t in
-            switch t {
-            case .listed(let r), .lookup(let r, _): out.insert(r)
-            default: break
-            }
-        }
-        return out
-    }
-
     /// Bindings (prev/listed/lookup) the expression needs, as text for "not applicable" reasons.
     var bindingsUsed: [String] {
         var out: [String] = []
