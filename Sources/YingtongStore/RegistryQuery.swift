@@ -102,13 +102,15 @@ public struct RegistryQuery: Sendable {
 
     /// The units this registry names for the period, with their name, region and the first row's location:
     /// (uscc, name, region_code, source_index, line). Rows without a USCC name no one.
-    /// `alias` names the table for `condition`, an extra SQL condition on its rows.
+    /// `alias` names the table for `condition`, an extra SQL condition on its rows. The run is bound first (`?1`),
+    /// and the run's rows are scanned in table order.
     public func unitsSQL(period: Int, localRegions: [String], alias: String = "g",
                          condition: String? = nil) -> (sql: String, arguments: [DatabaseValueConvertible]) {
         let (cond, condArgs) = conditions(period: period)
         var sql = """
             SELECT \(quoted(registry.key)) AS uscc, \(quoted(registry.nameField)) AS name, region_code, source_index, line
-            FROM \(schema.table) \(alias)\(IndexHint.key(registry.form)) WHERE run_id = ? AND IFNULL(\(quoted(registry.key)), '') <> ''\(cond)
+            FROM \(schema.table) \(alias) NOT INDEXED WHERE \(RunRange.condition(schema.table, alias: alias))
+              AND IFNULL(\(quoted(registry.key)), '') <> ''\(cond)
             """
         if let condition { sql += " AND " + condition }
         var args: [DatabaseValueConvertible] = [run] + condArgs
