@@ -29,16 +29,43 @@ struct OmissionBuilder {
         var gap: Milli { implied - reported }
     }
 
+    /// A block of subjects with what the sources hold on them, read ahead of the entries built from it.
+    private struct Block {
+        var subjects: [OmissionSubject]
+        var found: [String: [String: RegistryMatch]]
+        var revenue: [String: Milli]
+        var previousRD: [String: Milli]
+    }
+
     func build(rules: Set<String>, blockSize: Int) throws -> Int {
         var total = 0
         let registries = catalog.registries.filter { $0.evidence != nil && available.contains($0.form) }
+        // Blocks and their evidence are read on a second thread while this one builds and writes the entries of
+        // the block before (the stage ran on one core).
+        let reader = Unchecked(self)
+        try ReadAhead.run(produce: { emit in
+            try reader.value.readBlocks(rules: rules, registries: registries, size: min(blockSize, 2000), emit: emit)
+        }, consume: { (block: Block) in
+            var entries: [OmissionEntry] = []
+            entries.reserveCapacity(block.subjects.count)
+            for s in block.subjects {
+                entries.append(entry(for: s, registries: registries, found: block.found, revenue: block.revenue[s.uscc],
+                                     previous: block.previousRD[s.uscc]))
+            }
+            try writer.insert(omissions: entries)
+            total += entries.count
+        })
+        return total
+    }
+
+    private func readBlocks(rules: Set<String>, registries: [Registry], size: Int, emit: (Block) throws -> Void) throws {
         let roster = available.contains(.roster) ? catalog.registry("roster") : nil
         let compared = Set(["rd_exp_total"] + registries.compactMap { $0.evidence?.compareWith })
         // The subjects come in USCC order, so each (registry, period) is read as one sorted stream beside them:
         // looking each block's keys up through the index fetched registry rows at random (a third of this stage).
         let streams = RegistryStreams(store: store, run: writer.runID)
         defer { streams.closeAll() }
-        try writer.forEachOmissionSubjectBlock(rules: rules, fields: compared.sorted(), size: min(blockSize, 2000)) { subjects in
+        try writer.forEachOmissionSubjectBlock(rules: rules, fields: compared.sorted(), size: size) { subjects in
             let keys = subjects.map(\.uscc)
             let wanted = Set(keys)
             let periods = Set(subjects.map(\.period))
@@ -77,15 +104,8 @@ struct OmissionBuilder {
                     try StoreBindings.previousValues(db, run: previousRun, field: "rd_exp_total", uscc: keys)
                 }
             }
-            var entries: [OmissionEntry] = []
-            for s in subjects {
-                entries.append(entry(for: s, registries: registries, found: found, revenue: revenue[s.uscc],
-                                     previous: previousRD[s.uscc]))
-            }
-            try writer.insert(omissions: entries)
-            total += entries.count
+            try emit(Block(subjects: subjects, found: found, revenue: revenue, previousRD: previousRD))
         }
-        return total
     }
 
     private func entry(for s: OmissionSubject, registries: [Registry], found: [String: [String: RegistryMatch]],
@@ -142,4 +162,11 @@ struct OmissionBuilder {
             evidenceJSON: JSONValue.object(evidence).text, evidenceZh: zh.joined(separator: "；"),
             estimatedMissing: best?.gap ?? Milli(raw: 0), method: method, basis: best?.basis)
     }
+}
+
+/// A value handed to a `ReadAhead` producer thread that the stage's own threading makes safe: the store's
+/// connection is serialized by GRDB, and the consumer waits for the producer to stop before the run goes on.
+struct Unchecked<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -32,24 +32,13 @@ extension RunWriter {
         _ body: (RecordBatch, RecordBatch, Extra) throws -> Void
     ) throws {
         try finishLoading()   // the reads below go through the (run, source, line) indexes
-        let queue = BlockQueue<Extra>(capacity: 2)
         let box = UncheckedWriter(writer: self)
-        let producer = Thread {
-            do {
-                try box.writer.readEnterpriseBlocks(size: size, fields: fields, ahead: ahead) { a, p, e in queue.put((a, p, e)) }
-                queue.close(nil)
-            } catch {
-                queue.close(error)
-            }
-        }
-        producer.stackSize = 8 << 20
-        producer.start()
-        // Whatever happens to `body`, the producer has stopped before this returns (the caller may roll back).
-        defer { queue.cancelAndWait() }
-        while let (a, p, e) = try queue.take() { try body(a, p, e) }
+        try ReadAhead.run(produce: { emit in
+            try box.writer.readEnterpriseBlocks(size: size, fields: fields, ahead: ahead) { a, p, e in try emit((a, p, e)) }
+        }, consume: { (block: (RecordBatch, RecordBatch, Extra)) in try body(block.0, block.1, block.2) })
     }
 
-    /// The blocks of forEachEnterpriseBlock, read on the calling thread; `body` returns false to stop early.
+    /// The blocks of forEachEnterpriseBlock, read on the calling thread; `body` throws to stop early.
     ///
     /// Each table is read once in the order it was written (its (run, source, line) index follows the rowids)
     /// and put in USCC order by SQLite's external sorter; the two sorted streams are then walked side by side.
@@ -57,7 +46,7 @@ extension RunWriter {
     /// (a million enterprises) that was one disk-cache read per row and made the rule stage grow with the square
     /// of the run.
     func readEnterpriseBlocks<Extra>(size: Int, fields: Set<String>?, ahead: (Database, RecordBatch) throws -> Extra,
-                                     _ body: (RecordBatch, RecordBatch, Extra) -> Bool) throws {
+                                     _ body: (RecordBatch, RecordBatch, Extra) throws -> Void) throws {
         guard var activity = store.schemas[.activity], var projects = store.schemas[.projects] else { return }
         if let fields {
             activity = activity.holding(fields)
@@ -94,64 +83,15 @@ extension RunWriter {
                 }
                 return (records, projectBatch, try ahead(db, records))
             }
-            guard let block, body(block.0, block.1, block.2) else { return }
+            guard let block else { return }
+            try body(block.0, block.1, block.2)
         }
     }
 }
 
-/// The writer handed to the prefetch thread: GRDB serializes every use of its connection, and the consuming
+/// The writer handed to the reading thread: GRDB serializes every use of its connection, and the consuming
 /// thread waits for the producer to stop before it can commit or roll back.
-private struct UncheckedWriter: @unchecked Sendable { let writer: RunWriter }
-
-/// Blocks read ahead, at most `capacity`; the producer's error is rethrown to the consumer in order.
-private final class BlockQueue<Extra>: @unchecked Sendable {
-    // @unchecked: every field is guarded by `condition`.
-    private let condition = NSCondition()
-    private var blocks: [(RecordBatch, RecordBatch, Extra)] = []
-    private var closed = false
-    private var cancelled = false
-    private var failure: Error?
-    private let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    /// Waits for room; false when the consumer has gone (the producer stops).
-    func put(_ block: (RecordBatch, RecordBatch, Extra)) -> Bool {
-        condition.lock(); defer { condition.unlock() }
-        while blocks.count >= capacity && !cancelled { condition.wait() }
-        if cancelled { return false }
-        blocks.append(block)
-        condition.broadcast()
-        return true
-    }
-
-    func close(_ error: Error?) {
-        condition.lock(); defer { condition.unlock() }
-        failure = error
-        closed = true
-        condition.broadcast()
-    }
-
-    /// The next block, nil at the end; throws the producer's error once the blocks before it are taken.
-    func take() throws -> (RecordBatch, RecordBatch, Extra)? {
-        condition.lock(); defer { condition.unlock() }
-        while blocks.isEmpty && !closed { condition.wait() }
-        if !blocks.isEmpty {
-            condition.broadcast()
-            return blocks.removeFirst()
-        }
-        if let failure { throw failure }
-        return nil
-    }
-
-    func cancelAndWait() {
-        condition.lock(); defer { condition.unlock() }
-        cancelled = true
-        blocks.removeAll()
-        condition.broadcast()
-        while !closed { condition.wait() }
-    }
-}
+struct UncheckedWriter: @unchecked Sendable { let writer: RunWriter }
 
 enum BatchReader {
     static func columns(_ schema: FormSchema) -> String {

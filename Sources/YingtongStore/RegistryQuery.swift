@@ -137,9 +137,10 @@ public struct FormSchemaInfo: Sendable {
 }
 
 /// A registry's matches for every USCC, read in one pass in USCC order, for a caller that asks for ascending,
-/// non-overlapping ranges of USCCs (the rule stage's blocks, the omission list's). The table is scanned once and
-/// grouped by SQLite's sorter: looking each block's keys up through the index fetched every registry row from a
-/// random page, which beyond the page cache was two thirds of the rule stage (300,000 enterprises).
+/// non-overlapping ranges of USCCs (the rule stage's blocks, the omission list's). The run's rows (its rowid range,
+/// so a store's older runs are not read) are scanned once and grouped by SQLite's sorter: looking each block's keys
+/// up through the index fetched every registry row from a random page, which beyond the page cache was two thirds
+/// of the rule stage (300,000 enterprises).
 public final class RegistryStream {
     private let rows: SortedStatement
     private let query: RegistryQuery
@@ -154,8 +155,8 @@ public final class RegistryStream {
         let key = quoted(query.registry.key)
         let (cond, condArgs) = query.conditions(period: period)
         rows = try SortedStatement(db, sql: """
-            SELECT \(query.selectList(keyColumn: key, numeric: self.numeric, texts: texts)) FROM \(query.schema.table) NOT INDEXED
-            WHERE run_id = ? AND \(key) IS NOT NULL\(cond) GROUP BY \(key) ORDER BY \(key)
+            SELECT \(query.selectList(keyColumn: key, numeric: self.numeric, texts: texts)) FROM \(query.schema.table) g NOT INDEXED
+            WHERE \(RunRange.condition(query.schema.table, alias: "g")) AND \(key) IS NOT NULL\(cond) GROUP BY \(key) ORDER BY \(key)
             """, arguments: [query.run] + condArgs, keyColumn: 0, what: "外部名单")
     }
 
