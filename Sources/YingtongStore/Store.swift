@@ -66,9 +66,6 @@ public final class Store: Sendable {
             // grew with the run (438 MB peak at 1M enterprises), breaking the bound by batch size.
             try db.execute(sql: "PRAGMA temp_store = FILE")
             try db.execute(sql: "PRAGMA cache_size = -65536")
-            // The sorter's merge passes may use a helper thread. The run's big sorts (the rule stage's first block
-            // puts every record and project in USCC order) otherwise ran alone while the other core waited.
-            try db.execute(sql: "PRAGMA threads = 2")
             // A million-record run leaves a WAL of the database's size; cut it back after checkpoints.
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
