@@ -68,26 +68,22 @@ struct OmissionBuilder {
         try writer.forEachOmissionSubjectBlock(rules: rules, fields: compared.sorted(), size: size) { subjects in
             let keys = subjects.map(\.uscc)
             let wanted = Set(keys)
+            let names = subjects.map(\.name)
             let periods = Set(subjects.map(\.period))
             guard let first = keys.first, let last = keys.last else { return }
-            // Enterprises whose own USCC is malformed are matched by exact name, as the rules matched them.
-            var nameOf: [String: String] = [:]
-            for s in subjects where USCC.problem(s.uscc) != nil { if let n = s.name, !n.isEmpty { nameOf[s.uscc] = n } }
             var found: [String: [String: RegistryMatch]] = [:]
             var revenue: [String: Milli] = [:]
             try writer.withDatabase { db in
                 for period in periods.sorted() {
                     for r in registries {
+                        // By USCC from the stream, then by exact name for malformed USCCs, as the rules matched them.
                         let numeric = [r.evidence?.amount].compactMap { $0 }
                         let texts = r.evidence?.show ?? []
-                        var m = try streams.stream(db, r, period: period, numeric: numeric, texts: texts)
-                            .matches(from: first, through: last, wanted: wanted)
-                        if !nameOf.isEmpty {
-                            let q = RegistryQuery(registry: r, run: writer.runID, store: store)
-                            let byName = try q.matches(db, keys: Array(Set(nameOf.values)), byName: true, period: period,
-                                                       numeric: numeric, texts: texts)
-                            for (u, n) in nameOf where m[u] == nil { m[u] = byName[n] }
-                        }
+                        let m = try RegistryReadAhead.matches(
+                            db, registry: r, run: writer.runID, store: store, numeric: numeric, texts: texts,
+                            usccs: keys, names: names, keys: wanted, periods: [period], stream: { p in
+                                try streams.stream(db, r, period: p, numeric: numeric, texts: texts)
+                            }).matches
                         found[r.name, default: [:]].merge(m) { a, _ in a }
                     }
                     if let roster {

@@ -185,9 +185,10 @@ final class RegistryReadAhead: @unchecked Sendable {
 
     /// Every row of `registry` matching the enterprises, by USCC, then by exact name for USCCs that fail their
     /// check digit. With `stream`, the enterprises are a block in ascending USCC order following the previous
-    /// ones, and each period's rows come from that period's stream; without, they are looked up by key.
+    /// ones, and each period's rows come from that period's stream (opened with the same `numeric` and `texts`);
+    /// without, they are looked up by key. `texts`: columns whose values each match lists (omission evidence).
     static func matches(_ db: Database, registry: Registry, run: Int64, store: Store, numeric: [String],
-                        usccs: [String], names: [String?], keys: Set<String>, periods: Set<Int>,
+                        texts: [String] = [], usccs: [String], names: [String?], keys: Set<String>, periods: Set<Int>,
                         stream: ((Int) throws -> RegistryStream)?) throws -> (matches: [String: RegistryMatch], byName: Set<String>) {
         let query = RegistryQuery(registry: registry, run: run, store: store)
         var out: [String: RegistryMatch] = [:]
@@ -200,10 +201,13 @@ final class RegistryReadAhead: @unchecked Sendable {
             if let stream, let first = usccs.first, let last = usccs.last {
                 for (k, m) in try stream(period).matches(from: first, through: last, wanted: keys) { out[k] = m }
             } else {
-                for (k, m) in try query.matches(db, keys: Array(keys), period: period, numeric: numeric) { out[k] = m }
+                for (k, m) in try query.matches(db, keys: Array(keys), period: period, numeric: numeric, texts: texts) {
+                    out[k] = m
+                }
             }
             guard !byName.isEmpty else { continue }
-            for (n, m) in try query.matches(db, keys: Array(byName.keys), byName: true, period: period, numeric: numeric) {
+            for (n, m) in try query.matches(db, keys: Array(byName.keys), byName: true, period: period, numeric: numeric,
+                                            texts: texts) {
                 for u in byName[n] ?? [] where out[u] == nil {
                     out[u] = m
                     matchedByName.insert(u)

@@ -209,7 +209,6 @@ public final class RuleEngine: Sendable {
     /// Whether any rule examines units that sent nothing: if none does, the run need not list them.
     public var examinesUnreported: Bool { programs.contains { $0.appliesTo.contains(.unreported) } }
 
-
     /// Rule ids whose findings feed the 应统尽统 list.
     public var omissionRules: Set<String> { Set(pack.rules.filter { $0.worklist == "omission" }.map(\.id)) }
 
