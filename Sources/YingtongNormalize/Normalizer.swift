@@ -108,7 +108,7 @@ public struct Normalizer: Sendable {
             var uscc = ""
             if form.requiresUSCC {
                 let rawUSCC = cell(usccB) ?? ""
-                if rawUSCC.isEmpty || NumberText.placeholders.contains(rawUSCC) {
+                if rawUSCC.isEmpty || NumberText.isPlaceholder(rawUSCC) {
                     quarantineRecord("E-ID-USCC-MISSING", "统一社会信用代码为空，无法确定是哪家单位的记录，整条记录已隔离", field: "uscc")
                     continue
                 }
@@ -132,7 +132,7 @@ public struct Normalizer: Sendable {
             }
             if form == .projects {
                 let name = cell(projectB) ?? ""
-                if name.isEmpty || NumberText.placeholders.contains(name) {
+                if name.isEmpty || NumberText.isPlaceholder(name) {
                     quarantineRecord("E-ID-PROJECT-NAME", "项目名称为空，无法区分该企业的项目，整条记录已隔离", field: "project_name")
                     continue
                 }
@@ -168,7 +168,7 @@ public struct Normalizer: Sendable {
                 }
             }
             var region: String?
-            if let r = cell(regionB), !r.isEmpty, !NumberText.placeholders.contains(r) {
+            if let r = cell(regionB), !r.isEmpty, !NumberText.isPlaceholder(r) {
                 let h = HeaderText.halfWidth(r)
                 if RegionCode.isWellFormed(h) {
                     region = h
@@ -180,7 +180,7 @@ public struct Normalizer: Sendable {
                 }
             }
             var industry: String?
-            if let ind = cell(industryB), !ind.isEmpty, !NumberText.placeholders.contains(ind) {
+            if let ind = cell(industryB), !ind.isEmpty, !NumberText.isPlaceholder(ind) {
                 switch industries.parse(ind) {
                 case .valid(let code): industry = code
                 case .invalid(let why):
@@ -258,7 +258,7 @@ public struct Normalizer: Sendable {
                 } else {
                     let field = bindings[b].field
                     let cell = raw.withCell(row, b) { $0.map(ByteText.trimmedString) } ?? ""
-                    if cell.isEmpty || (field.type != .text && NumberText.placeholders.contains(cell)) {
+                    if cell.isEmpty || (field.type != .text && NumberText.isPlaceholder(cell)) {
                         record.columns[col].appendMissing()
                         continue
                     }

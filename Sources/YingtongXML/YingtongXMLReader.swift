@@ -841,7 +841,7 @@ private final class SchemaEngine {
                     "同一\(whereZh)字段 \(d.field.code)（\(d.field.name)）出现两次（第 \(d.firstLine) 行与第 \(d.secondLine) 行），无法确定应取哪个值，整个企业隔离\(more)")
         }
         let usccRaw = trimSpaces(cellString(usccBinding) ?? "")
-        if usccRaw.isEmpty || NumberText.placeholders.contains(usccRaw) {
+        if usccRaw.isEmpty || NumberText.isPlaceholder(usccRaw) {
             return ("E-ID-USCC-MISSING", "企业缺少统一社会信用代码（uscc 属性），无法确定是哪家企业，整个企业隔离")
         }
         // The common case — 18 plain code characters — skips normalization and the regular expression.

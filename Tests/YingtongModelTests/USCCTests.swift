@@ -12,6 +12,9 @@ import Testing
         #expect(USCC.problem("91330782MA2A7K5NZ3") == .charset)
         #expect(USCC.problem("91350203M0001QAY9B") == .checkChar)
         #expect(USCC.problem("9133078") == .length)
+        #expect(USCC.problem("") == .length)
+        #expect(USCC.problem("913307A2MA2A7K5N23") == .areaDigits)
+        #expect(USCC.problem("91330782MA2A7K5N2Ｘ") == .length)
     }
 
     @Test func worldExampleCheckChar() {

@@ -93,7 +93,7 @@ extension Compiler {
         case .uscc_valid:
             return textPredicate(ks[0], memoize: false) { s in
                 // Normalized input (the pipeline's) skips the costly normalisation.
-                FastCodes.usccValid(isCanonicalCode(s) ? s : USCC.normalize(s))
+                USCC.isValid(isCanonicalCode(s) ? s : USCC.normalize(s))
             }
         case .org_code_valid:
             return textPredicate(ks[0], memoize: false) { s in
@@ -216,33 +216,11 @@ extension Compiler {
     }
 }
 
-/// GB 32100 / GB 11714 checks on bytes, for the hot path. `YingtongModel.USCC` has the same arithmetic
-/// behind generic, non-inlinable signatures (one call per record costs metadata look-ups across the module
-/// boundary); the tests compare both on the DOMAIN §5 examples.
+/// The GB 11714 check on bytes, for the hot path. `YingtongModel.OrgCode` has the same arithmetic behind a
+/// generic, non-inlinable signature (one call per record costs metadata look-ups across the module boundary); the
+/// tests compare both on the DOMAIN §5 examples. The USCC check uses `USCC.problem`, which reads bytes in place.
 enum FastCodes {
-    static let usccValue: [Int8] = {
-        var t = [Int8](repeating: -1, count: 256)
-        for (i, c) in "0123456789ABCDEFGHJKLMNPQRTUWXY".utf8.enumerated() { t[Int(c)] = Int8(i) }
-        return t
-    }()
-    static let usccWeights: [Int] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-    static let usccChars = Array("0123456789ABCDEFGHJKLMNPQRTUWXY".utf8)
     static let orgWeights = [3, 7, 9, 10, 5, 8, 4, 2]
-
-    static func usccValid(_ s: String) -> Bool {
-        var s = s
-        return s.withUTF8 { b in
-            guard b.count == 18 else { return false }
-            var sum = 0
-            for i in 0..<18 {
-                let v = usccValue[Int(b[i])]
-                if v < 0 { return false }
-                if i >= 2 && i < 8 && !(b[i] >= 0x30 && b[i] <= 0x39) { return false }
-                if i < 17 { sum += Int(v) * usccWeights[i] }
-            }
-            return usccChars[(31 - sum % 31) % 31] == b[17]
-        }
-    }
 
     /// A 9-character 组织机构代码 (with or without `-`), or the one inside an 18-character USCC.
     static func orgCodeValid(_ s: String) -> Bool {
