@@ -67,10 +67,9 @@ struct OmissionBuilder {
         defer { streams.closeAll() }
         try writer.forEachOmissionSubjectBlock(rules: rules, fields: compared.sorted(), size: size) { subjects in
             let keys = subjects.map(\.uscc)
-            let wanted = Set(keys)
             let names = subjects.map(\.name)
             let periods = Set(subjects.map(\.period))
-            guard let first = keys.first, let last = keys.last else { return }
+            guard !keys.isEmpty else { return }
             var found: [String: [String: RegistryMatch]] = [:]
             var revenue: [String: Milli] = [:]
             try writer.withDatabase { db in
@@ -81,14 +80,14 @@ struct OmissionBuilder {
                         let texts = r.evidence?.show ?? []
                         let m = try RegistryReadAhead.matches(
                             db, registry: r, run: writer.runID, store: store, numeric: numeric, texts: texts,
-                            usccs: keys, names: names, keys: wanted, periods: [period], stream: { p in
+                            usccs: keys, names: names, periods: [period], stream: { p in
                                 try streams.stream(db, r, period: p, numeric: numeric, texts: texts)
                             }).matches
                         found[r.name, default: [:]].merge(m) { a, _ in a }
                     }
                     if let roster {
                         for (u, m) in try streams.stream(db, roster, period: period, numeric: ["revenue"])
-                            .matches(from: first, through: last, wanted: wanted) {
+                            .matches(wanted: keys) {
                             revenue[u] = m.sums["revenue"]
                         }
                     }

@@ -109,7 +109,7 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
             let found = try writer.withDatabase { db in
                 try RegistryReadAhead.matches(db, registry: registry, run: writer.runID, store: store,
                                               numeric: registry.lookupFields(dictionary), usccs: blockUSCCs,
-                                              names: blockNames, keys: blockKeys, periods: blockPeriods, stream: nil)
+                                              names: blockNames, periods: blockPeriods, stream: nil)
             }
             matchedByName.formUnion(found.byName)
             registryCache[name] = found.matches
@@ -167,10 +167,10 @@ final class RegistryReadAhead: @unchecked Sendable {
     func read(_ db: Database, _ block: RecordBatch) throws -> BlockRegistries {
         var out = BlockRegistries()
         guard !registries.isEmpty else { return out }
-        let keys = Set(block.uscc), periods = Set(block.period)
+        let periods = Set(block.period)
         for (registry, numeric) in zip(registries, numeric) {
             let found = try Self.matches(db, registry: registry, run: run, store: store, numeric: numeric,
-                                         usccs: block.uscc, names: block.name, keys: keys, periods: periods,
+                                         usccs: block.uscc, names: block.name, periods: periods,
                                          stream: { period in
                                              try self.streams.stream(db, registry, period: period, numeric: numeric)
                                          })
@@ -188,7 +188,7 @@ final class RegistryReadAhead: @unchecked Sendable {
     /// ones, and each period's rows come from that period's stream (opened with the same `numeric` and `texts`);
     /// without, they are looked up by key. `texts`: columns whose values each match lists (omission evidence).
     static func matches(_ db: Database, registry: Registry, run: Int64, store: Store, numeric: [String],
-                        texts: [String] = [], usccs: [String], names: [String?], keys: Set<String>, periods: Set<Int>,
+                        texts: [String] = [], usccs: [String], names: [String?], periods: Set<Int>,
                         stream: ((Int) throws -> RegistryStream)?) throws -> (matches: [String: RegistryMatch], byName: Set<String>) {
         let query = RegistryQuery(registry: registry, run: run, store: store)
         var out: [String: RegistryMatch] = [:]
@@ -198,13 +198,10 @@ final class RegistryReadAhead: @unchecked Sendable {
             if let n, !n.isEmpty { byName[n, default: []].append(u) }
         }
         for period in periods.sorted() {
-            if let stream, let first = usccs.first, let last = usccs.last {
-                for (k, m) in try stream(period).matches(from: first, through: last, wanted: keys) { out[k] = m }
-            } else {
-                for (k, m) in try query.matches(db, keys: Array(keys), period: period, numeric: numeric, texts: texts) {
-                    out[k] = m
-                }
-            }
+            let found = try stream.map { try $0(period).matches(wanted: usccs) }
+                ?? query.matches(db, keys: Array(Set(usccs)), period: period, numeric: numeric, texts: texts)
+            // One period is the usual block: its dictionary is taken whole rather than copied entry by entry.
+            if out.isEmpty { out = found } else { out.merge(found) { _, new in new } }
             guard !byName.isEmpty else { continue }
             for (n, m) in try query.matches(db, keys: Array(byName.keys), byName: true, period: period, numeric: numeric,
                                             texts: texts) {

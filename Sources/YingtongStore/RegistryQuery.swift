@@ -160,14 +160,20 @@ public final class RegistryStream {
             """, arguments: [query.run] + condArgs, keyColumn: 0, what: "外部名单")
     }
 
-    /// The matches of the keys in first...last (byte order, as SQLite sorts); keys before `first` are passed over.
-    /// With `wanted`, only those keys are decoded: a registry lists many units the block does not hold, and
-    /// building their matches was most of the omission list's time.
-    public func matches(from first: String, through last: String, wanted: Set<String>? = nil) throws -> [String: RegistryMatch] {
+    /// The matches of `wanted`, USCCs in ascending byte order (as SQLite sorts; repeats allowed) following those of
+    /// the previous call; the stream's keys before them are passed over. Both sides are sorted, so they are walked
+    /// side by side: a registry lists many units the block does not hold, and hashing every one of them into a set
+    /// lookup, then building their matches, was most of this function's time.
+    public func matches(wanted: [String]) throws -> [String: RegistryMatch] {
         var out: [String: RegistryMatch] = [:]
+        guard let first = wanted.first, let last = wanted.last else { return out }
+        var next = 0
         while let key = rows.currentKey, !SortedStatement.precedes(last, key) {
-            if !SortedStatement.precedes(key, first), wanted?.contains(key) ?? true {
-                out[key] = query.match(numeric: numeric, texts: texts) { DatabaseValue(sqliteStatement: rows.stmt!, index: Int32($0)) }
+            if !SortedStatement.precedes(key, first) {
+                while next < wanted.count, SortedStatement.precedes(wanted[next], key) { next += 1 }
+                if next < wanted.count, wanted[next].utf8.elementsEqual(key.utf8) {
+                    out[key] = query.match(numeric: numeric, texts: texts) { DatabaseValue(sqliteStatement: rows.stmt!, index: Int32($0)) }
+                }
             }
             try rows.advance()
         }
