@@ -183,9 +183,10 @@ public struct PipelineRunner {
             let closesPerBlock = engines.map { e in
                 e.pack.rules.allSatisfy { ($0.groupBy ?? ["uscc"]).contains("uscc") }
             }
-            progress?.begin("规则审核", totalRecords: try writer.withDatabase { db in
+            let recordCount = try writer.withDatabase { db in
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE run_id = ?", arguments: [writer.runID]) ?? 0
-            })
+            }
+            progress?.begin("规则审核", totalRecords: recordCount)
             do {
                 let readAhead = bindings.readAhead(engines.reduce(into: Set<String>()) { $0.formUnion($1.registriesUsed) })
                 defer { readAhead.close() }
@@ -227,7 +228,8 @@ public struct PipelineRunner {
                 omissionCount = try OmissionBuilder(writer: writer, store: store, catalog: .standard,
                                                     available: availableForms, previous: previousStore,
                                                     previousRun: previousRun)
-                    .build(rules: omissionRules, blockSize: d.batchSize)
+                    .build(rules: omissionRules, blockSize: d.batchSize, records: recordCount,
+                           findings: ruleSummary?.rules.reduce(0) { omissionRules.contains($1.rule) ? $0 + $1.failed : $0 } ?? 0)
                 stage("应统尽统排查清单")
             }
         }

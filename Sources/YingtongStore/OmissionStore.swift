@@ -50,7 +50,11 @@ extension RunWriter {
     /// Calls `body` with blocks of the enterprises that findings of `rules` point at (live findings only), in
     /// USCC order, with their 107-2 record when they sent one.
     /// Only `fields` of each record are read (a 150-column `SELECT *` decoded by name cost more than the rest).
-    public func forEachOmissionSubjectBlock(rules: Set<String>, fields: [String], size: Int,
+    ///
+    /// `recordsInOrder`: read the run's records as one sorted stream walked beside the subjects, instead of looking
+    /// each block's records up by USCC. The lookups fetch every record from a random page, which is cheaper only
+    /// while the subjects are few against the records (the caller knows how many findings there are).
+    public func forEachOmissionSubjectBlock(rules: Set<String>, fields: [String], size: Int, recordsInOrder: Bool = false,
                                             _ body: ([OmissionSubject]) throws -> Void) throws {
         guard !rules.isEmpty else { return }
         let run = runID
@@ -58,17 +62,38 @@ extension RunWriter {
         let wanted = schema.fields.filter { fields.contains($0.name) }
         let columns = (["uscc", "period", "name", "region_code"] + wanted.map(\.name)).map(quoted).joined(separator: ", ")
         let marks = Array(repeating: "?", count: rules.count).joined(separator: ",")
+        /// Puts a record's values (read through `value(column)`, columns as in `columns`) on its subject.
+        func fill(_ subject: inout OmissionSubject, _ value: (Int) -> DatabaseValue) {
+            var values: [String: StoredValue] = [:]
+            for (k, c) in wanted.enumerated() {
+                let v = value(4 + k)
+                if !v.isNull, let storage = c.storage, let m = StoredValue.milli(v, storage: storage) {
+                    values[c.name] = .number(m)
+                }
+            }
+            subject.record = values
+            subject.name = String.fromDatabaseValue(value(2))
+            subject.regionCode = String.fromDatabaseValue(value(3))
+        }
         // One ordered pass over the run's violations, grouped by SQLite's sorter and read a block at a time: paging
         // through the (run_id, uscc) index fetched every violation row of the run at random to test its rule.
-        var subjects: SortedStatement?
-        defer { subjects?.close(store: store) }
+        var subjects: SortedStatement?, records: SortedStatement?
+        defer { subjects?.close(store: store); records?.close(store: store) }
         try withDatabase { db in
+            // Empty when no rule examined the units that sent nothing (a pack may point at omissions without X10).
+            try db.execute(sql: RunWriter.unreportedTableSQL)
             let floor = try RunRange.floor(db, table: "violation", run: run)
             subjects = try SortedStatement(db, sql: """
                 SELECT uscc, period, group_concat(DISTINCT rule) FROM violation
                 WHERE id > ?2 AND +run_id = ?1 AND superseded = 0 AND rule IN (\(marks))
                 GROUP BY uscc, period ORDER BY uscc, period
                 """, arguments: [run, floor] + rules.sorted(), keyColumn: 0, what: "审核结果")
+            if recordsInOrder {
+                // The same order as the subjects; a (uscc, period) sent twice keeps its latest row, as below.
+                records = try SortedStatement(db, sql: """
+                    SELECT \(columns) FROM record INDEXED BY record_line WHERE run_id = ? ORDER BY uscc, period, id
+                    """, arguments: [run], keyColumn: 0, what: "运行数据")
+            }
         }
         while let stream = subjects, stream.currentKey != nil {
             let block: [OmissionSubject] = try withDatabase { db in
@@ -80,33 +105,43 @@ extension RunWriter {
                                                record: nil, name: nil, regionCode: nil))
                     try stream.advance()
                 }
-                // The block's records (and, for units that sent nothing, their names) in one query per 900 keys:
-                // a statement per enterprise cost more to prepare (a 150-column SELECT *) than to run.
-                let keys = Array(Set(out.map(\.uscc)))
-                var records: [String: Row] = [:], unreported: [String: Row] = [:]
-                try KeyChunks.forEach(keys) { chunk, m in
-                    for r in try Row.fetchAll(db, sql: "SELECT \(columns) FROM record WHERE run_id = ? AND uscc IN (\(m))",
-                                              arguments: StatementArguments([run] as [DatabaseValueConvertible] + chunk)) {
-                        records["\(r[0] as String)|\(r[1] as Int)"] = r
+                if let records {
+                    for i in out.indices {
+                        let uscc = out[i].uscc, period = Int64(out[i].period)
+                        while let u = records.currentKey, let stmt = records.stmt, SortedStatement.precedes(u, uscc)
+                                || (u.utf8.elementsEqual(uscc.utf8) && sqlite3_column_int64(stmt, 1) < period) {
+                            try records.advance()
+                        }
+                        while let u = records.currentKey, let stmt = records.stmt, u.utf8.elementsEqual(uscc.utf8),
+                              sqlite3_column_int64(stmt, 1) == period {
+                            fill(&out[i]) { DatabaseValue(sqliteStatement: stmt, index: Int32($0)) }
+                            try records.advance()
+                        }
                     }
+                } else {
+                    // The block's records in one query per 900 keys: a statement per enterprise cost more to
+                    // prepare (a 150-column SELECT *) than to run.
+                    var found: [String: Row] = [:]
+                    try KeyChunks.forEach(Array(Set(out.map(\.uscc)))) { chunk, m in
+                        for r in try Row.fetchAll(db, sql: "SELECT \(columns) FROM record WHERE run_id = ? AND uscc IN (\(m))",
+                                                  arguments: StatementArguments([run] as [DatabaseValueConvertible] + chunk)) {
+                            found["\(r[0] as String)|\(r[1] as Int)"] = r
+                        }
+                    }
+                    for i in out.indices {
+                        if let r = found["\(out[i].uscc)|\(out[i].period)"] { fill(&out[i]) { r[$0] } }
+                    }
+                }
+                // Units that sent nothing are named from the units-that-sent-nothing table.
+                var unreported: [String: Row] = [:]
+                try KeyChunks.forEach(Array(Set(out.filter { $0.record == nil }.map(\.uscc)))) { chunk, m in
                     for r in try Row.fetchAll(db, sql: "SELECT uscc, name, region_code FROM yt_unreported WHERE uscc IN (\(m))",
                                               arguments: StatementArguments(chunk)) {
                         unreported[r["uscc"]] = r
                     }
                 }
-                for i in out.indices {
-                    if let rec = records["\(out[i].uscc)|\(out[i].period)"] {
-                        var values: [String: StoredValue] = [:]
-                        for (k, c) in wanted.enumerated() {
-                            let v: DatabaseValue = rec[4 + k]
-                            if !v.isNull, let storage = c.storage, let m = StoredValue.milli(v, storage: storage) {
-                                values[c.name] = .number(m)
-                            }
-                        }
-                        out[i].record = values
-                        out[i].name = rec[2]
-                        out[i].regionCode = rec[3]
-                    } else if let u = unreported[out[i].uscc] {
+                for i in out.indices where out[i].record == nil {
+                    if let u = unreported[out[i].uscc] {
                         out[i].name = u["name"]
                         out[i].regionCode = u["region_code"]
                     }

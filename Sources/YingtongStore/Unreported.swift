@@ -90,6 +90,12 @@ extension RunWriter {
         }
     }
 
+    /// The units that sent nothing, as the last `forEachUnreportedBlock` found them (empty before one ran).
+    static let unreportedTableSQL = """
+        CREATE TEMP TABLE IF NOT EXISTS yt_unreported (uscc TEXT PRIMARY KEY, name TEXT, region_code TEXT,
+                                                       source_index INTEGER, line INTEGER) WITHOUT ROWID
+        """
+
     /// Calls `body` with blocks of the named units that have no 107-2 record in this run, in USCC order, each
     /// unit once (its first-named source's name, region and location).
     /// A unit whose report carries a malformed USCC (its name is in `reportedNames`) did report: it is matched
@@ -100,8 +106,7 @@ extension RunWriter {
             try db.execute(sql: """
                 CREATE TEMP TABLE IF NOT EXISTS yt_reported_name (name TEXT PRIMARY KEY) WITHOUT ROWID;
                 DELETE FROM yt_reported_name;
-                CREATE TEMP TABLE IF NOT EXISTS yt_unreported (uscc TEXT PRIMARY KEY, name TEXT, region_code TEXT,
-                                                               source_index INTEGER, line INTEGER) WITHOUT ROWID;
+                \(Self.unreportedTableSQL);
                 DELETE FROM yt_unreported;
                 """)
             let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO yt_reported_name VALUES (?)")
