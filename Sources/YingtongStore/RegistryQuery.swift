@@ -100,16 +100,27 @@ public struct RegistryQuery: Sendable {
         return m
     }
 
+    /// The index on (run_id, the registry's key), if the table has one.
+    public func keyIndex(_ db: Database) throws -> String? {
+        for name in try String.fetchAll(db, sql: "SELECT name FROM pragma_index_list(?)", arguments: [schema.table]) {
+            let columns = try String.fetchAll(db, sql: "SELECT name FROM pragma_index_info(?) ORDER BY seqno", arguments: [name])
+            if columns == ["run_id", registry.key] { return name }
+        }
+        return nil
+    }
+
     /// The units this registry names for the period, with their name, region and the first row's location:
     /// (uscc, name, region_code, source_index, line). Rows without a USCC name no one.
-    /// `alias` names the table for `condition`, an extra SQL condition on its rows. The run is bound first (`?1`),
-    /// and the run's rows are scanned in table order.
-    public func unitsSQL(period: Int, localRegions: [String], alias: String = "g",
-                         condition: String? = nil) -> (sql: String, arguments: [DatabaseValueConvertible]) {
+    /// `alias` names the table for `condition`, an extra SQL condition on its rows. The run is bound first (`?1`).
+    /// `rows`, a subquery of rowids, restricts the rows read (they are fetched by rowid); without it the run's
+    /// rows are scanned in table order.
+    public func unitsSQL(period: Int, localRegions: [String], alias: String = "g", condition: String? = nil,
+                         rows: String? = nil) -> (sql: String, arguments: [DatabaseValueConvertible]) {
         let (cond, condArgs) = conditions(period: period)
         var sql = """
             SELECT \(quoted(registry.key)) AS uscc, \(quoted(registry.nameField)) AS name, region_code, source_index, line
-            FROM \(schema.table) \(alias) NOT INDEXED WHERE \(RunRange.condition(schema.table, alias: alias))
+            FROM \(schema.table) \(alias) \(rows.map { "WHERE \(alias).rowid IN (\($0))" }
+                ?? "NOT INDEXED WHERE \(RunRange.condition(schema.table, alias: alias))")
               AND IFNULL(\(quoted(registry.key)), '') <> ''\(cond)
             """
         if let condition { sql += " AND " + condition }

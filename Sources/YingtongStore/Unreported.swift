@@ -50,11 +50,23 @@ extension RunWriter {
 
     /// A unit with a 107-2 record in this run is not a candidate, whichever source names it. The test runs while the
     /// source's rows are read: copying every roster and registry row into the temporary table first cost a million
-    /// inserts at a million enterprises. The roster is read in USCC order (its key index), so the tests walk the
-    /// record index in order too; scanning it in table order instead doubled this stage at a million enterprises
-    /// (5.2 → 11.3 s). A registry is scanned in table order: the planner read it by name, in no useful order.
+    /// inserts at a million enterprises.
     private static func sentNothing(key: String = "uscc") -> String {
         "NOT EXISTS (SELECT 1 FROM record r WHERE r.run_id = u.run_id AND r.uscc = u.\(quoted(key)))"
+    }
+
+    /// The rowids of this run's rows of `table` whose `key` names a unit without a 107-2 record (the run bound as
+    /// `?1`). `index`, on (run_id, key), is read in key order and covers the test, so the record index is probed in
+    /// order too, and only the rows of units that sent nothing (a few percent) are then fetched. The roster read
+    /// whole in table order had made every probe random (5.2 → 11.3 s at a million enterprises); read whole in key
+    /// order, every row came from a random page. At 300,000 enterprises with registries, on a committed store:
+    /// roster 0.50 → 0.29 s, tax deduction list 0.17 → 0.08 s.
+    private static func unsentRows(table: String, key: String, index: String) -> String {
+        """
+        SELECT c.rowid FROM \(table) c INDEXED BY \(index)
+        WHERE c.run_id = ?1 AND IFNULL(c.\(quoted(key)), '') <> ''
+          AND NOT EXISTS (SELECT 1 FROM record r WHERE r.run_id = ?1 AND r.uscc = c.\(quoted(key)))
+        """
     }
 
     /// Adds the roster's units (all of them: the roster is the list of units obliged to report) that sent nothing.
@@ -62,8 +74,8 @@ extension RunWriter {
         let run = runID
         try withDatabase { db in
             try db.execute(sql: """
-                INSERT INTO yt_named SELECT uscc, name, region_code, source_index, line FROM roster u\(IndexHint.key(.roster))
-                WHERE run_id = ? AND uscc <> '' AND \(Self.sentNothing())
+                INSERT INTO yt_named SELECT uscc, name, region_code, source_index, line FROM roster u
+                WHERE u.rowid IN (\(Self.unsentRows(table: "roster", key: "uscc", index: "roster_key")))
                 """, arguments: [run])
         }
     }
@@ -72,9 +84,12 @@ extension RunWriter {
     /// they say so).
     public func addRegistryUnits(_ registry: Registry, period: Int, localRegions: [String]) throws {
         let query = RegistryQuery(registry: registry, run: runID, store: store)
-        let (sql, args) = query.unitsSQL(period: period, localRegions: localRegions,
-                                         alias: "u", condition: Self.sentNothing(key: registry.key))
         try withDatabase { db in
+            let index = try query.keyIndex(db)
+            let (sql, args) = query.unitsSQL(
+                period: period, localRegions: localRegions, alias: "u",
+                condition: index == nil ? Self.sentNothing(key: registry.key) : nil,
+                rows: index.map { Self.unsentRows(table: query.schema.table, key: registry.key, index: $0) })
             try db.execute(sql: "INSERT INTO yt_named \(sql)", arguments: StatementArguments(args))
         }
     }
