@@ -63,7 +63,8 @@ public struct CycleReport {
             try write(html, to: feedbackDir + "/index-\(written).html")
             page.removeAll(keepingCapacity: true)
         }
-        try ReportData.forEachEnterprise(db, run: run) { e in
+        try ReportData.forEachEnterprise(db, run: run, enterprises: data.enterpriseCount,
+                                         records: data.recordsByStatus.values.reduce(0, +)) { e in
             if feedbackPages {
                 let items = try ReportData.feedback(db, store: store, run: run, uscc: e.uscc, period: e.period,
                                                     inputs: data.run.inputs, titles: titles)

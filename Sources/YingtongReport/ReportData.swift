@@ -154,13 +154,28 @@ public struct ReportData: Sendable {
 
     /// The enterprises with findings, most errors first (then warnings, then USCC), one at a time: at a million
     /// enterprises the list has hundreds of thousands of rows, which the report writes page by page.
-    public static func forEachEnterprise(_ db: Database, run id: Int64, _ body: (EnterpriseFindings) throws -> Void) throws {
+    public static func forEachEnterprise(_ db: Database, run id: Int64, enterprises: Int = 0, records: Int = 0,
+                                         _ body: (EnterpriseFindings) throws -> Void) throws {
+        let recordFloor = try RunRange.floor(db, table: "record", run: id)
+        // A unit is named by its first record in (uscc, period) order, as `record_key` lists them. When many units
+        // have findings, those names are first copied in one ordered pass into a table keyed by USCC, which the
+        // groups below then read in order: looking each one up in the record table fetched its row from a random
+        // page (at 1,000,000 enterprises with registries, 780,000 lookups were most of the report's 14 s).
+        // A connection that may not write even temporary tables (GRDB's query-only reads) keeps the lookups.
+        let namesInOrder = Self.namesInOrder(enterprises: enterprises, records: records) && (try? db.execute(sql: """
+            CREATE TEMP TABLE IF NOT EXISTS yt_first_name (uscc TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID;
+            DELETE FROM yt_first_name;
+            INSERT OR IGNORE INTO yt_first_name
+            SELECT uscc, name FROM record WHERE id > ?2 AND +run_id = ?1 AND uscc IS NOT NULL ORDER BY uscc, period, id;
+            """, arguments: [id, recordFloor])) != nil
+        let recordName = namesInOrder ? "(SELECT f.name FROM yt_first_name f WHERE f.uscc = v.uscc)"
+            : "(SELECT r.name FROM record r WHERE r.run_id = v.run_id AND r.uscc = v.uscc LIMIT 1)"
         // A unit that sent nothing and is on no roster is named by its omission entry (indexed by USCC since v5).
         let rows = try Row.fetchCursor(db, sql: """
             SELECT v.uscc, v.period,
                    SUM(v.severity = 'error') AS errors, SUM(v.severity = 'warning') AS warnings,
                    SUM(v.severity = 'info') AS infos, SUM(v.explanation IS NOT NULL) AS explained,
-                   COALESCE((SELECT r.name FROM record r WHERE r.run_id = v.run_id AND r.uscc = v.uscc LIMIT 1),
+                   COALESCE(\(recordName),
                             (SELECT s.name FROM roster s WHERE s.run_id = v.run_id AND s.uscc = v.uscc LIMIT 1),
                             (SELECT o.name FROM omission o WHERE o.run_id = v.run_id AND o.uscc = v.uscc
                                                              AND o.name IS NOT NULL LIMIT 1)) AS name
@@ -172,6 +187,13 @@ public struct ReportData: Sendable {
             try body(EnterpriseFindings(uscc: r["uscc"], period: r["period"], name: r["name"], errors: r["errors"],
                                         warnings: r["warnings"], infos: r["infos"], explained: r["explained"]))
         }
+    }
+
+    /// Whether the enterprise list names its units from a copy of the first names in USCC order (one pass over
+    /// the records) rather than by a lookup per unit: from one unit with findings in ten records. A run without
+    /// rules has a few format findings and keeps the lookups.
+    static func namesInOrder(enterprises: Int, records: Int) -> Bool {
+        enterprises >= 10_000 && enterprises * 10 >= records
     }
 }
 

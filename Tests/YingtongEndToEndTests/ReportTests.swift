@@ -4,7 +4,7 @@ import GRDB
 import Logging
 import YingtongModel
 import YingtongStore
-import YingtongReport
+@testable import YingtongReport
 import Mustache
 @testable import YingtongPipeline
 
@@ -177,6 +177,30 @@ func structuralProblems(_ html: String) -> [String] {
         #expect(html.matches(of: /href="feedback\/[0-9A-Z_a-z]+-\d{4}\.html"/).count >= 3)
         #expect(html.contains("下表列出问题最多的前 3 家") && html.contains("href=\"feedback/index-1.html\">企业清单</a>"))
         #expect(html.contains("href=\"feedback/index-2.html\""))
+    }
+
+    /// The list names its units from one ordered copy of the records' names when many units have findings, by a
+    /// lookup per unit otherwise; both give the same list (forced here on the demo county's 43 units).
+    @Test func enterpriseNamesAreTheSameEitherWay() throws {
+        let (_, result) = try Self.demoRun()
+        let store = try Store(path: result.storePath, readOnly: true)
+        defer { try? store.close() }
+        #expect(!ReportData.namesInOrder(enterprises: 40, records: 43) && ReportData.namesInOrder(enterprises: 50_000, records: 60_000))
+        let (byLookup, inOrder, copied) = try store.read { db in
+            func list(enterprises: Int, records: Int) throws -> [ReportData.EnterpriseFindings] {
+                var out: [ReportData.EnterpriseFindings] = []
+                try ReportData.forEachEnterprise(db, run: result.runID, enterprises: enterprises, records: records) { out.append($0) }
+                return out
+            }
+            let byLookup = try list(enterprises: 0, records: 0)
+            let inOrder = try list(enterprises: 50_000, records: 1)
+            let copied = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM temp.yt_first_name") ?? 0
+            let units = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT uscc) FROM record WHERE run_id = ?", arguments: [result.runID]) ?? -1
+            return (byLookup, inOrder, copied == units)
+        }
+        #expect(copied, "名称应按统一社会信用代码顺序复制（只读连接亦可）")
+        #expect(byLookup.count > 10 && byLookup.allSatisfy { $0.name != nil })
+        #expect(inOrder.map(\.uscc) == byLookup.map(\.uscc) && inOrder.map(\.name) == byLookup.map(\.name))
     }
 
     /// Each list page links the first, the last and three pages either side of itself, never all of them.
