@@ -36,6 +36,8 @@ public final class RunWriter {
     public let store: Store
     private var open = true
     private var indexesDeferred: Bool
+    /// The name indexes dropped for the load (their CREATE statements), rebuilt by ``finishLoading()``.
+    private var deferredNameIndexes: [String] = []
     /// Whether any row of the run may have a status other than `clean` that ``nonCleanRows`` does not list (more
     /// rows arrived not clean than it keeps, or statuses were applied once): then applyStatuses() reads the whole
     /// tables for them.
@@ -46,6 +48,7 @@ public final class RunWriter {
         self.info = info
         let defer_ = store.defersIndexes
         indexesDeferred = defer_
+        var deferredNames: [String] = []
         runID = try store.pool.writeWithoutTransaction { db in
             guard !db.isInsideTransaction else {
                 throw YingtongError("E-STORE-BUSY", "已有一个运行正在写入该数据库，不能同时开始另一个运行")
@@ -63,6 +66,10 @@ public final class RunWriter {
                 if defer_ {
                     for (name, _) in Schema.bulkIndexes { try db.execute(sql: "DROP INDEX IF EXISTS \(name)") }
                 }
+                for index in try Schema.nameIndexesOfEmptyTables(db) {
+                    try db.execute(sql: "DROP INDEX \(index.name)")
+                    deferredNames.append(index.sql)
+                }
                 let settings = try JSONEncoder.sorted.encode(info.settings)
                 try db.execute(sql: """
                     INSERT INTO run (pipeline, region_code, period, started_at, status, yingtong_version, settings)
@@ -75,6 +82,7 @@ public final class RunWriter {
                 throw error
             }
         }
+        deferredNameIndexes = deferredNames
     }
 
     deinit {
@@ -165,6 +173,12 @@ public final class RunWriter {
     /// and commit call it themselves; call it directly only to time the load's phases or before your own
     /// queries over the run's rows. Inserting more rows afterwards is allowed, just slower.
     public func finishLoading() throws {
+        if !deferredNameIndexes.isEmpty {
+            let statements = deferredNameIndexes
+            // Built with the sorts' small memory and helper thread (the cache-sized sorter broke the RSS bound).
+            try withDatabase { db in try SorterMemory.bounded(db) { for sql in statements { try db.execute(sql: sql) } } }
+            deferredNameIndexes = []
+        }
         guard indexesDeferred else { return }
         try withDatabase { db in
             for (_, sql) in Schema.bulkIndexes { try db.execute(sql: sql) }
