@@ -175,7 +175,7 @@ public final class RunWriter {
     public func finishLoading() throws {
         if !deferredNameIndexes.isEmpty {
             let statements = deferredNameIndexes
-            // Built with the sorts' small memory and helper thread (the cache-sized sorter broke the RSS bound).
+            // Built with the sorts' small memory and helper thread (SorterMemory).
             try withDatabase { db in try SorterMemory.bounded(db) { for sql in statements { try db.execute(sql: sql) } } }
             deferredNameIndexes = []
         }

@@ -459,16 +459,17 @@ struct DeferredNameIndexTests {
         let all = try nameIndexes(store)
         #expect(all.contains("roster_name") && all.contains("registry_tax_deduction_name"))
         let abandoned = try store.beginRun(run())
-        try abandoned.insert(batch(.roster, [TestRow(uscc: usccB, sequence: 1, line: 2)]))
+        try abandoned.insert(batch(.taxDeduction, [TestRow(uscc: usccB, sequence: 1, line: 2)]))
         try abandoned.rollback()
         #expect(try nameIndexes(store) == all, "回滚的运行应恢复删除的索引")
         let w = try store.beginRun(run())
-        #expect(try w.withDatabase { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE name = 'roster_name'") } == 0,
-                "空表的名称索引应在装载前删除")
-        try w.insert(batch(.roster, [TestRow(uscc: usccA, sequence: 1, line: 2)]))
+        #expect(try w.withDatabase { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name IN ('registry_tax_deduction_name', 'roster_name')")
+        } == ["roster_name"], "空的名单表的名称索引应在装载前删除，名录保留")
+        try w.insert(batch(.taxDeduction, [TestRow(uscc: usccA, sequence: 1, line: 2)]))
         try w.finishLoading()
         let found = try w.withDatabase { db in
-            try String.fetchOne(db, sql: "SELECT uscc FROM roster INDEXED BY roster_name WHERE run_id = ? AND name = ?",
+            try String.fetchOne(db, sql: "SELECT uscc FROM registry_tax_deduction INDEXED BY registry_tax_deduction_name WHERE run_id = ? AND name = ?",
                                 arguments: [w.runID, "企业\(usccA.suffix(4))"])
         }
         #expect(found == usccA)
@@ -476,7 +477,7 @@ struct DeferredNameIndexTests {
         #expect(try nameIndexes(store) == all)
 
         let beside = try store.beginRun(run(period: 2025))
-        #expect(try beside.withDatabase { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE name = 'roster_name'") } == 1,
+        #expect(try beside.withDatabase { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE name = 'registry_tax_deduction_name'") } == 1,
                 "已有其他运行数据的表保留其索引")
         try beside.commit()
         #expect(try nameIndexes(store) == all)
