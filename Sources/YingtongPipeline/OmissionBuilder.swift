@@ -171,10 +171,3 @@ struct OmissionBuilder {
             estimatedMissing: best?.gap ?? Milli(raw: 0), method: method, basis: best?.basis)
     }
 }
-
-/// A value handed to a `ReadAhead` producer thread that the stage's own threading makes safe: the store's
-/// connection is serialized by GRDB, and the consumer waits for the producer to stop before the run goes on.
-struct Unchecked<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}

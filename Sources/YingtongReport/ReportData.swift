@@ -156,7 +156,6 @@ public struct ReportData: Sendable {
     /// enterprises the list has hundreds of thousands of rows, which the report writes page by page.
     public static func forEachEnterprise(_ db: Database, run id: Int64, enterprises: Int = 0, records: Int = 0,
                                          _ body: (EnterpriseFindings) throws -> Void) throws {
-        let recordFloor = try RunRange.floor(db, table: "record", run: id)
         // A unit is named by its first record in (uscc, period) order, as `record_key` lists them. When many units
         // have findings, those names are first copied in one ordered pass into a table keyed by USCC, which the
         // groups below then read in order: looking each one up in the record table fetched its row from a random
@@ -167,7 +166,7 @@ public struct ReportData: Sendable {
             DELETE FROM yt_first_name;
             INSERT OR IGNORE INTO yt_first_name
             SELECT uscc, name FROM record WHERE id > ?2 AND +run_id = ?1 AND uscc IS NOT NULL ORDER BY uscc, period, id;
-            """, arguments: [id, recordFloor])) != nil
+            """, arguments: [id, RunRange.floor(db, table: "record", run: id)])) != nil
         let recordName = namesInOrder ? "(SELECT f.name FROM yt_first_name f WHERE f.uscc = v.uscc)"
             : "(SELECT r.name FROM record r WHERE r.run_id = v.run_id AND r.uscc = v.uscc LIMIT 1)"
         // A unit that sent nothing and is on no roster is named by its omission entry (indexed by USCC since v5).

@@ -32,9 +32,9 @@ extension RunWriter {
         _ body: (RecordBatch, RecordBatch, Extra) throws -> Void
     ) throws {
         try finishLoading()   // the reads below go through the (run, source, line) indexes
-        let box = UncheckedWriter(writer: self)
+        let writer = Unchecked(self)
         try ReadAhead.run(produce: { emit in
-            try box.writer.readEnterpriseBlocks(size: size, fields: fields, ahead: ahead) { a, p, e in try emit((a, p, e)) }
+            try writer.value.readEnterpriseBlocks(size: size, fields: fields, ahead: ahead) { a, p, e in try emit((a, p, e)) }
         }, consume: { (block: (RecordBatch, RecordBatch, Extra)) in try body(block.0, block.1, block.2) })
     }
 
@@ -88,10 +88,6 @@ extension RunWriter {
         }
     }
 }
-
-/// The writer handed to the reading thread: GRDB serializes every use of its connection, and the consuming
-/// thread waits for the producer to stop before it can commit or roll back.
-struct UncheckedWriter: @unchecked Sendable { let writer: RunWriter }
 
 enum BatchReader {
     static func columns(_ schema: FormSchema) -> String {

@@ -33,6 +33,14 @@ public enum ReadAhead {
     private struct Stopped: Error {}
 }
 
+/// A value handed to a `ReadAhead` producer thread that the stage's own threading makes safe: the store's
+/// connection is serialized by GRDB, and the consumer waits for the producer to stop before the run goes on
+/// (commit or rollback).
+public struct Unchecked<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
+}
+
 /// Items read ahead, at most `capacity`; the producer's error is rethrown to the consumer in order.
 private final class ItemQueue<Item>: @unchecked Sendable {
     // @unchecked: every field is guarded by `condition`.
