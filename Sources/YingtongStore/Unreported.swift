@@ -112,7 +112,10 @@ extension RunWriter {
         """
 
     /// Calls `body` with blocks of the named units that have no 107-2 record in this run, in USCC order, each
-    /// unit once (its first-named source's name, region and location).
+    /// unit once: located at the row of the first source that names it (lowest source index, then line), so the
+    /// file and line always point at one real row. The name and region come from that row too, or, where it has
+    /// none, from another source's row. (Taking MIN of each column alone, as before, could pair one source's
+    /// index with another source's line.)
     /// A unit whose report carries a malformed USCC (its name is in `reportedNames`) did report: it is matched
     /// by exact name, as the registry bindings match it.
     public func forEachUnreportedBlock(size: Int, reportedNames: Set<String> = [], _ body: ([NamedUnit]) throws -> Void) throws {
@@ -128,10 +131,15 @@ extension RunWriter {
             for n in reportedNames { try stmt.execute(arguments: [n]) }
             try db.execute(sql: """
                 INSERT INTO yt_unreported
-                SELECT n.uscc, MIN(n.name), MIN(n.region_code), MIN(n.source_index), MIN(n.line) FROM yt_named n
-                WHERE NOT EXISTS (SELECT 1 FROM record r WHERE r.run_id = ? AND r.uscc = n.uscc)
-                  AND NOT EXISTS (SELECT 1 FROM yt_reported_name m WHERE m.name = n.name)
-                GROUP BY n.uscc;
+                SELECT uscc, COALESCE(name, any_name), COALESCE(region_code, any_region), source_index, line FROM (
+                  SELECT n.uscc, n.name, n.region_code, n.source_index, n.line, ROW_NUMBER() OVER w AS k,
+                         MIN(n.name) OVER w AS any_name, MIN(n.region_code) OVER w AS any_region
+                  FROM yt_named n
+                  WHERE NOT EXISTS (SELECT 1 FROM record r WHERE r.run_id = ? AND r.uscc = n.uscc)
+                    AND NOT EXISTS (SELECT 1 FROM yt_reported_name m WHERE m.name = n.name)
+                  WINDOW w AS (PARTITION BY n.uscc ORDER BY n.source_index, n.line
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
+                WHERE k = 1;
                 """, arguments: [run])
         }
         var after = ""

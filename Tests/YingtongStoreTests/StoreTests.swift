@@ -483,3 +483,29 @@ struct DeferredNameIndexTests {
         #expect(try nameIndexes(store) == all)
     }
 }
+
+@Suite("Units that sent nothing")
+struct UnreportedUnitTests {
+    /// Several sources name the same unit; the one it is listed under is the first source's row, whole: its index,
+    /// its line and (where that row has one) its name, never a mix of the smallest of each column.
+    @Test func aUnitNamedTwiceIsLocatedAtOneRealRow() throws {
+        let (store, _) = try makeStore()
+        let w = try store.beginRun(run())
+        try w.insert(batch(.activity, [TestRow(uscc: usccA, sequence: 1, line: 2)]))
+        try w.beginNamedUnits()
+        try w.addNamedUnits([
+            NamedUnit(uscc: usccB, name: "乙公司（税务）", regionCode: "330122", sourceIndex: 5, line: 3),
+            NamedUnit(uscc: usccB, name: "乙公司", regionCode: nil, sourceIndex: 2, line: 40),
+            NamedUnit(uscc: usccC, name: nil, regionCode: nil, sourceIndex: 1, line: 7),
+            NamedUnit(uscc: usccC, name: "丙公司", regionCode: "330122", sourceIndex: 4, line: 2),
+            NamedUnit(uscc: usccA, name: "甲公司", regionCode: "330122", sourceIndex: 1, line: 2),
+        ])
+        var units: [NamedUnit] = []
+        try w.forEachUnreportedBlock(size: 1) { units += $0 }
+        #expect(units == [
+            NamedUnit(uscc: usccB, name: "乙公司", regionCode: "330122", sourceIndex: 2, line: 40),
+            NamedUnit(uscc: usccC, name: "丙公司", regionCode: "330122", sourceIndex: 1, line: 7),
+        ])
+        try w.rollback()
+    }
+}
