@@ -85,6 +85,7 @@ struct OmissionBuilder {
             guard !keys.isEmpty else { return }
             var found: [String: [String: RegistryMatch]] = [:]
             var revenue: [String: Milli] = [:]
+            let malformed = RegistryReadAhead.malformedByName(usccs: keys, names: names)
             try writer.withDatabase { db in
                 for period in periods.sorted() {
                     for r in registries {
@@ -93,7 +94,7 @@ struct OmissionBuilder {
                         let texts = r.evidence?.show ?? []
                         let m = try RegistryReadAhead.matches(
                             db, registry: r, run: writer.runID, store: store, numeric: numeric, texts: texts,
-                            usccs: keys, names: names, periods: [period], stream: { p in
+                            usccs: keys, names: names, malformed: malformed, periods: [period], stream: { p in
                                 try streams.stream(db, r, period: p, numeric: numeric, texts: texts)
                             }).matches
                         found[r.name, default: [:]].merge(m) { a, _ in a }

@@ -168,9 +168,10 @@ final class RegistryReadAhead: @unchecked Sendable {
         var out = BlockRegistries()
         guard !registries.isEmpty else { return out }
         let periods = Set(block.period)
+        let malformed = Self.malformedByName(usccs: block.uscc, names: block.name)
         for (registry, numeric) in zip(registries, numeric) {
             let found = try Self.matches(db, registry: registry, run: run, store: store, numeric: numeric,
-                                         usccs: block.uscc, names: block.name, periods: periods,
+                                         usccs: block.uscc, names: block.name, malformed: malformed, periods: periods,
                                          stream: { period in
                                              try self.streams.stream(db, registry, period: period, numeric: numeric)
                                          })
@@ -187,16 +188,16 @@ final class RegistryReadAhead: @unchecked Sendable {
     /// check digit. With `stream`, the enterprises are a block in ascending USCC order following the previous
     /// ones, and each period's rows come from that period's stream (opened with the same `numeric` and `texts`);
     /// without, they are looked up by key. `texts`: columns whose values each match lists (omission evidence).
+    /// `malformed`: the block's `malformedByName`, when the caller matches the same block against several
+    /// registries (computed here otherwise).
     static func matches(_ db: Database, registry: Registry, run: Int64, store: Store, numeric: [String],
-                        texts: [String] = [], usccs: [String], names: [String?], periods: Set<Int>,
+                        texts: [String] = [], usccs: [String], names: [String?], malformed: [String: [String]]? = nil,
+                        periods: Set<Int>,
                         stream: ((Int) throws -> RegistryStream)?) throws -> (matches: [String: RegistryMatch], byName: Set<String>) {
         let query = RegistryQuery(registry: registry, run: run, store: store)
         var out: [String: RegistryMatch] = [:]
         var matchedByName = Set<String>()
-        var byName: [String: [String]] = [:]
-        for (u, n) in zip(usccs, names) where USCC.problem(u) != nil {
-            if let n, !n.isEmpty { byName[n, default: []].append(u) }
-        }
+        let byName = malformed ?? malformedByName(usccs: usccs, names: names)
         for period in periods.sorted() {
             let found = try stream.map { try $0(period).matches(wanted: usccs) }
                 ?? query.matches(db, keys: Array(Set(usccs)), period: period, numeric: numeric, texts: texts)
@@ -212,5 +213,14 @@ final class RegistryReadAhead: @unchecked Sendable {
             }
         }
         return (out, matchedByName)
+    }
+
+    /// The USCCs that fail their check, by the exact name they came with (how the registries match them).
+    static func malformedByName(usccs: [String], names: [String?]) -> [String: [String]] {
+        var byName: [String: [String]] = [:]
+        for (u, n) in zip(usccs, names) where USCC.problem(u) != nil {
+            if let n, !n.isEmpty { byName[n, default: []].append(u) }
+        }
+        return byName
     }
 }

@@ -70,15 +70,15 @@ extension RunWriter {
                 let (rc, pc) = cursors!
                 var records = RecordBatch(form: .activity, formVersion: "2021", fields: activity.fields.compactMap(\.field))
                 // Whole enterprises only: a block may grow past `size` to keep an enterprise's periods together.
-                while let u = rc.currentKey, records.count < size || records.uscc.last == u {
+                while rc.hasRow, records.count < size || records.uscc.last.map({ rc.compareKey($0) == 0 }) == true {
                     recordRows.append(rc.stmt, to: &records)
                     try rc.advance()
                 }
                 guard let first = records.uscc.first, let last = records.uscc.last else { return nil }
                 var projectBatch = RecordBatch(form: .projects, formVersion: "2021", fields: projects.fields.compactMap(\.field))
                 // Projects of enterprises without a 107-2 record between two blocks belong to neither, as before.
-                while let u = pc.currentKey, !SortedStatement.precedes(last, u) {
-                    if !SortedStatement.precedes(u, first) { projectRows.append(pc.stmt, to: &projectBatch) }
+                while pc.hasRow, pc.compareKey(last) <= 0 {
+                    if pc.compareKey(first) >= 0 { projectRows.append(pc.stmt, to: &projectBatch) }
                     try pc.advance()
                 }
                 return (records, projectBatch, try ahead(db, records))

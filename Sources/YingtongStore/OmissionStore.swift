@@ -108,11 +108,11 @@ extension RunWriter {
                 if let records {
                     for i in out.indices {
                         let uscc = out[i].uscc, period = Int64(out[i].period)
-                        while let u = records.currentKey, let stmt = records.stmt, SortedStatement.precedes(u, uscc)
-                                || (u.utf8.elementsEqual(uscc.utf8) && sqlite3_column_int64(stmt, 1) < period) {
+                        while records.hasRow, let stmt = records.stmt, case let c = records.compareKey(uscc),
+                              c < 0 || (c == 0 && sqlite3_column_int64(stmt, 1) < period) {
                             try records.advance()
                         }
-                        while let u = records.currentKey, let stmt = records.stmt, u.utf8.elementsEqual(uscc.utf8),
+                        while records.hasRow, let stmt = records.stmt, records.compareKey(uscc) == 0,
                               sqlite3_column_int64(stmt, 1) == period {
                             fill(&out[i]) { DatabaseValue(sqliteStatement: stmt, index: Int32($0)) }
                             try records.advance()

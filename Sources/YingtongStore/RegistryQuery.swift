@@ -179,11 +179,11 @@ public final class RegistryStream {
         var out: [String: RegistryMatch] = [:]
         guard let first = wanted.first, let last = wanted.last else { return out }
         var next = 0
-        while let key = rows.currentKey, !SortedStatement.precedes(last, key) {
-            if !SortedStatement.precedes(key, first) {
-                while next < wanted.count, SortedStatement.precedes(wanted[next], key) { next += 1 }
-                if next < wanted.count, wanted[next].utf8.elementsEqual(key.utf8) {
-                    out[key] = query.match(numeric: numeric, texts: texts) { DatabaseValue(sqliteStatement: rows.stmt!, index: Int32($0)) }
+        while rows.hasRow, rows.compareKey(last) <= 0 {
+            if rows.compareKey(first) >= 0 {
+                while next < wanted.count, rows.compareKey(wanted[next]) > 0 { next += 1 }
+                if next < wanted.count, rows.compareKey(wanted[next]) == 0 {
+                    out[wanted[next]] = query.match(numeric: numeric, texts: texts) { DatabaseValue(sqliteStatement: rows.stmt!, index: Int32($0)) }
                 }
             }
             try rows.advance()
