@@ -298,12 +298,14 @@ struct ResolutionTests {
             TestRow(uscc: usccA, sequence: 1, line: 2), TestRow(uscc: usccB, sequence: 2, line: 3),
             TestRow(uscc: usccC, sequence: 3, line: 4), TestRow(uscc: d, sequence: 4, line: 5),
             TestRow(uscc: e, sequence: 5, line: 6),
+            TestRow(uscc: "91330122MA2H3K6J5G", sequence: 10, line: 7), TestRow(uscc: "91330122MA2H3K6J6H", sequence: 11, line: 8),
         ]))
         try w.insert(batch(.projects, [
             TestRow(uscc: usccA, sequence: 6, source: 1, line: 2, texts: ["project_name": "A1"]),
             TestRow(uscc: usccB, sequence: 7, source: 1, line: 3, texts: ["project_name": "B1"]),
             TestRow(uscc: usccB, sequence: 8, source: 1, line: 4, texts: ["project_name": "B2"]),
             TestRow(uscc: e, sequence: 9, source: 1, line: 5, texts: ["project_name": "E1"]),
+            TestRow(uscc: "91330122MA2H3K6J6H", sequence: 12, source: 1, line: 6, texts: ["project_name": "H1"]),
         ]))
         try w.insert(violations: [
             violation("R102", .error, uscc: usccA, line: 2),
@@ -314,6 +316,8 @@ struct ResolutionTests {
             // Matched on (source, line) although the violation's key differs (e.g. a malformed USCC as sent).
             violation("V001", .error, uscc: "9133X", source: 0, line: 6),
             violation("R217", .warning, uscc: usccB, project: "B2", source: 1, line: 4),
+            // A key that names a record decides alone: the line (here another record's) is only the fallback.
+            violation("R205", .error, uscc: "91330122MA2H3K6J5G", source: 0, line: 8),
         ])
         try w.insert(explanations: [ExplanationNote(uscc: usccC, period: 2023, rule: "R212", text: "次年汇算清缴时申报",
                                                     sourceIndex: 0, line: 4)])
@@ -330,12 +334,15 @@ struct ResolutionTests {
         #expect(try status("record", usccC) == "explained")
         #expect(try status("record", d) == "clean")
         #expect(try status("record", e) == "rejected")
+        #expect(try status("record", "91330122MA2H3K6J5G") == "rejected")
+        #expect(try status("record", "91330122MA2H3K6J6H") == "clean", "审核结果的代码指向另一条记录时不按行号连带")
         #expect(try status("project", "A1") == "rejected", "企业级强制性错误应连带否决其项目")
         #expect(try status("project", "B1") == "clean")
         #expect(try status("project", "B2") == "flagged")
         #expect(try status("project", "E1") == "rejected", "按行号匹配到企业记录的强制性错误也应否决其项目")
-        #expect(counts.records == [.rejected: 2, .flagged: 1, .explained: 1, .clean: 1])
-        #expect(counts.projects == [.rejected: 2, .clean: 1, .flagged: 1])
+        #expect(try status("project", "H1") == "clean")
+        #expect(counts.records == [.rejected: 3, .flagged: 1, .explained: 1, .clean: 2])
+        #expect(counts.projects == [.rejected: 2, .clean: 2, .flagged: 1])
         let explained = try store.read { db in try String.fetchOne(db, sql: "SELECT explanation FROM violation WHERE uscc = ?", arguments: [usccC]) }
         #expect(explained == "次年汇算清缴时申报")
     }
