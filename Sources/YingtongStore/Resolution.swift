@@ -189,13 +189,17 @@ extension RunWriter {
                   WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
                     AND v.severity IN ('error', 'warning')
                   UNION ALL
-                  -- By line only the findings whose key (as sent) names no record: the others were matched above,
-                  -- and looking each of them up by line as well read the line index at random, once per finding.
+                  -- By line: the format findings (level 0), made while reading, in line order, with the key as
+                  -- sent; and the other findings only when their key names no record. The rule stage writes its
+                  -- findings in USCC order, so looking each of them up by line read the line index at random;
+                  -- testing every format finding's key instead did the same to the key index (455,630 of them at
+                  -- 1,000,000 enterprises, and peak RSS went from 210 to 228 MB).
                   SELECT r.id, v.severity, v.explanation FROM violation v
                   CROSS JOIN record r ON r.run_id = v.run_id AND r.source_index = v.source_index AND r.line = v.line
                   WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
                     AND v.severity IN ('error', 'warning')
-                    AND NOT EXISTS (SELECT 1 FROM record k WHERE k.run_id = v.run_id AND k.uscc = v.uscc AND k.period = v.period)
+                    AND (v.level = 0 OR NOT EXISTS (SELECT 1 FROM record k WHERE k.run_id = v.run_id AND k.uscc = v.uscc
+                                                                           AND k.period = v.period))
                 )
                 INSERT INTO yt_worst (id, w)
                 SELECT rid, MAX(CASE WHEN severity = 'error' THEN 3 WHEN explanation IS NULL THEN 2 ELSE 1 END)
@@ -228,7 +232,8 @@ extension RunWriter {
                   CROSS JOIN record r ON r.run_id = v.run_id AND r.source_index = v.source_index AND r.line = v.line
                   CROSS JOIN project p ON p.run_id = r.run_id AND p.uscc = r.uscc AND p.period = r.period
                   WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL AND v.severity = 'error'
-                    AND NOT EXISTS (SELECT 1 FROM record k WHERE k.run_id = v.run_id AND k.uscc = v.uscc AND k.period = v.period)
+                    AND (v.level = 0 OR NOT EXISTS (SELECT 1 FROM record k WHERE k.run_id = v.run_id AND k.uscc = v.uscc
+                                                                           AND k.period = v.period))
                 )
                 INSERT INTO yt_worst (id, w)
                 SELECT pid, MAX(CASE WHEN severity = 'error' THEN 3 WHEN explanation IS NULL THEN 2 ELSE 1 END)

@@ -314,7 +314,7 @@ struct ResolutionTests {
             violation("R212", .warning, uscc: usccC, line: 4),
             violation("R218", .info, uscc: d, line: 5),
             // Matched on (source, line) although the violation's key differs (e.g. a malformed USCC as sent).
-            violation("V001", .error, uscc: "9133X", source: 0, line: 6),
+            violation("V001", .error, uscc: "9133X", source: 0, line: 6, level: 0),
             violation("R217", .warning, uscc: usccB, project: "B2", source: 1, line: 4),
             // A key that names a record decides alone: the line (here another record's) is only the fallback.
             violation("R205", .error, uscc: "91330122MA2H3K6J5G", source: 0, line: 8),

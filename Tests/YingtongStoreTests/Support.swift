@@ -56,8 +56,8 @@ func run(_ pipeline: String = "county", region: String = "330122", period: Int =
 }
 
 func violation(_ rule: String, _ severity: Severity, uscc: String, period: Int = 2023, project: String? = nil,
-               source: Int32 = 0, line: Int32) -> Violation {
-    Violation(rule: rule, severity: severity, level: 2, uscc: uscc, period: period, projectName: project,
+               source: Int32 = 0, line: Int32, level: Int = 2) -> Violation {
+    Violation(rule: rule, severity: severity, level: level, uscc: uscc, period: period, projectName: project,
               fields: ["rd_exp_total"], observed: "1", messageZh: "测试", sourceIndex: source, line: line)
 }
 
