@@ -6,51 +6,8 @@ import YingtongModel
 /// reads 1 for 是), how many rows matched, and the texts of the columns the omission list quotes.
 public struct RegistryMatch: Sendable, Hashable {
     public var rows: Int = 0
-    public var sums: FewByName<Milli> = [:]
-    public var texts: FewByName<[String]> = [:]
-}
-
-/// A handful of values by name (a registry match's one to three columns). A match is made for every enterprise a
-/// registry lists, and the roster lists them all: a Dictionary per match (its storage, its hashing of the keys)
-/// and its release cost the rule stage's threads more than the matching itself. A short array searched in order
-/// does the same with one allocation, none when empty.
-public struct FewByName<Value: Sendable & Hashable>: Sendable, Hashable, ExpressibleByDictionaryLiteral {
-    private var entries: [Entry] = []
-
-    private struct Entry: Sendable, Hashable {
-        var name: String
-        var value: Value
-    }
-
-    public init(dictionaryLiteral elements: (String, Value)...) {
-        for (k, v) in elements { self[k] = v }
-    }
-
-    public subscript(name: String) -> Value? {
-        get { entries.first { $0.name == name }?.value }
-        set {
-            if let i = entries.firstIndex(where: { $0.name == name }) {
-                if let newValue { entries[i].value = newValue } else { entries.remove(at: i) }
-            } else if let newValue {
-                entries.append(Entry(name: name, value: newValue))
-            }
-        }
-    }
-
-    public var isEmpty: Bool { entries.isEmpty }
-
-    mutating func reserve(_ n: Int) { if n > 0 { entries.reserveCapacity(n) } }
-
-    /// Equal when they hold the same values by name, in whatever order they were set.
-    public static func == (a: Self, b: Self) -> Bool {
-        a.entries.count == b.entries.count && a.entries.allSatisfy { b[$0.name] == $0.value }
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        var combined = 0
-        for e in entries { combined ^= e.hashValue }
-        hasher.combine(combined)
-    }
+    public var sums: [String: Milli] = [:]
+    public var texts: [String: [String]] = [:]
 }
 
 /// SQL over a run's registry tables (`registry.*`, the roster, 火炬 data), keyed by USCC or, as a fallback for
@@ -130,10 +87,6 @@ public struct RegistryQuery: Sendable {
     func match(numeric numericColumns: [String], texts: [String], _ value: (Int) -> DatabaseValue) -> RegistryMatch {
         var m = RegistryMatch()
         m.rows = Int.fromDatabaseValue(value(1)) ?? 0
-        if !numericColumns.isEmpty || !texts.isEmpty {
-            m.sums.reserve(numericColumns.count)
-            m.texts.reserve(texts.count)
-        }
         for (i, f) in numericColumns.enumerated() {
             let v = value(2 + i)
             if v.isNull { continue }
