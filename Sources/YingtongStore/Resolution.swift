@@ -107,11 +107,17 @@ extension RunWriter {
         try db.execute(sql: "DELETE FROM \(schema.table) WHERE id IN (SELECT rid FROM yt_loser)")
     }
 
+    /// Which findings (`v`) are also matched to a 107-2 record by line: the format findings (level 0), made while
+    /// reading, in line order, with the key as sent; the other findings only when their key names no record.
+    static let matchedByLine = """
+        (v.level = 0 OR NOT EXISTS (SELECT 1 FROM record k WHERE k.run_id = v.run_id AND k.uscc = v.uscc AND k.period = v.period))
+        """
+
     /// Sets `record.status` and `project.status` from the run's live (not superseded) violations.
     ///
-    /// A record's findings are the enterprise-level violations (no project name) joined on (uscc, period) or
-    /// on (source file, line). Any error → `rejected`; else any warning without an explanation → `flagged`;
-    /// else a warning with an explanation → `explained`; else `clean` (info findings do not count).
+    /// A record's findings are the enterprise-level violations (no project name) joined on (uscc, period) or,
+    /// as `matchedByLine` says, on (source file, line). Any error → `rejected`; else any warning without an
+    /// explanation → `flagged`; else a warning with an explanation → `explained`; else `clean` (info findings do not count).
     /// A project's findings are those naming it, plus: an enterprise-level error (matched to the enterprise by
     /// key, or to its 107-2 record by line) rejects all of the enterprise's projects. Explanations sent with the data are first attached to the
     /// warnings they answer (same uscc, period and rule; the latest explanation wins); an error cannot be
@@ -189,17 +195,15 @@ extension RunWriter {
                   WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
                     AND v.severity IN ('error', 'warning')
                   UNION ALL
-                  -- By line: the format findings (level 0), made while reading, in line order, with the key as
-                  -- sent; and the other findings only when their key names no record. The rule stage writes its
-                  -- findings in USCC order, so looking each of them up by line read the line index at random;
-                  -- testing every format finding's key instead did the same to the key index (455,630 of them at
-                  -- 1,000,000 enterprises, and peak RSS went from 210 to 228 MB).
+                  -- By line, as `matchedByLine` says. The rule stage writes its findings in USCC order, so
+                  -- looking each of them up by line read the line index at random; testing every format finding's
+                  -- key instead did the same to the key index (455,630 of them at 1,000,000 enterprises, and peak
+                  -- RSS went from 210 to 228 MB).
                   SELECT r.id, v.severity, v.explanation FROM violation v
                   CROSS JOIN record r ON r.run_id = v.run_id AND r.source_index = v.source_index AND r.line = v.line
                   WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL
                     AND v.severity IN ('error', 'warning')
-                    AND (v.level = 0 OR NOT EXISTS (SELECT 1 FROM record k WHERE k.run_id = v.run_id AND k.uscc = v.uscc
-                                                                           AND k.period = v.period))
+                    AND \(Self.matchedByLine)
                 )
                 INSERT INTO yt_worst (id, w)
                 SELECT rid, MAX(CASE WHEN severity = 'error' THEN 3 WHEN explanation IS NULL THEN 2 ELSE 1 END)
@@ -232,8 +236,7 @@ extension RunWriter {
                   CROSS JOIN record r ON r.run_id = v.run_id AND r.source_index = v.source_index AND r.line = v.line
                   CROSS JOIN project p ON p.run_id = r.run_id AND p.uscc = r.uscc AND p.period = r.period
                   WHERE v.id > ?2 AND +v.run_id = ?1 AND v.superseded = 0 AND v.project_name IS NULL AND v.severity = 'error'
-                    AND (v.level = 0 OR NOT EXISTS (SELECT 1 FROM record k WHERE k.run_id = v.run_id AND k.uscc = v.uscc
-                                                                           AND k.period = v.period))
+                    AND \(Self.matchedByLine)
                 )
                 INSERT INTO yt_worst (id, w)
                 SELECT pid, MAX(CASE WHEN severity = 'error' THEN 3 WHEN explanation IS NULL THEN 2 ELSE 1 END)

@@ -84,14 +84,8 @@ final class SortedStatement {
         return other.withUTF8 { Self.compare(keyBytes, UnsafeRawBufferPointer($0)) }
     }
 
-    /// Whether `a` sorts before `b` as SQLite's BINARY collation sorts these keys (UTF-8 bytes), which Swift's
-    /// String order does not promise for every text.
-    static func precedes(_ a: String, _ b: String) -> Bool {
-        var a = a, b = b
-        return a.withUTF8 { x in b.withUTF8 { y in compare(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)) < 0 } }
-    }
-
-    /// memcmp order, a shorter prefix first.
+    /// memcmp order, a shorter prefix first: SQLite's BINARY collation, which Swift's String order does not
+    /// promise for every text.
     private static func compare(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Int {
         let n = Swift.min(x.count, y.count)
         if n > 0, let a = x.baseAddress, let b = y.baseAddress {
