@@ -170,8 +170,8 @@ extension IndicatorEngine {
 
         // ── 应统尽统排查 ──
         let omission = try Row.fetchOne(db, sql: """
-            SELECT COUNT(*) AS n, SUM(o.estimated_missing) AS amount FROM omission o
-            WHERE \(RunRange.condition("omission", alias: "o")) AND o.period = ?2 AND \(Queries.inScope("o"))
+            SELECT COUNT(*) AS n, SUM(o.estimated_missing) AS amount FROM omission o INDEXED BY omission_uscc
+            WHERE o.run_id = ?1 AND o.period = ?2 AND \(Queries.inScope("o"))
             """, arguments: args)
         if !settings.omissionListBuilt && (omission?["n"] as Int? ?? 0) == 0 {
             out.append(Computed(.omissionCount, value: nil, note: "本次运行没有应统尽统规则（worklist: omission）"))

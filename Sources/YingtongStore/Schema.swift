@@ -378,6 +378,13 @@ enum Schema {
             // million-enterprise run with registries), each a page fetched from the run's WAL.
             try db.execute(sql: "DROP INDEX IF EXISTS violation_line")
         }
+        m.registerMigration("v7-omission-totals") { db in
+            // The indicators count and sum a run's list for a period and region: the (run, uscc, period) index
+            // alone left them a read of every entry with its evidence text (313,443 entries, 1.3 s at 1,000,000
+            // enterprises with registries); carrying the region and the amount, the index answers them by itself.
+            try db.execute(sql: "DROP INDEX IF EXISTS omission_uscc")
+            try db.execute(sql: "CREATE INDEX omission_uscc ON omission(run_id, uscc, period, region_code, estimated_missing)")
+        }
         return m
     }
 
