@@ -39,15 +39,17 @@ struct OmissionBuilder {
 
     /// `records` and `findings` (of `rules`, an upper bound of the subjects) choose how the subjects' records are
     /// read: as one sorted stream when the subjects are many, by key when they are few (see `streamsRecords`).
-    func build(rules: Set<String>, blockSize: Int, records: Int, findings: Int) throws -> Int {
+    /// `noted`: the rule stages noted the subjects (`RunWriter.note(omissionSubjects:)`).
+    func build(rules: Set<String>, blockSize: Int, records: Int, findings: Int, noted: Bool = false) throws -> Int {
         var total = 0
-        let registries = catalog.registries.filter { $0.evidence != nil && available.contains($0.form) }
+        let registries = Self.evidenceRegistries(catalog, available: available)
         // Blocks and their evidence are read on a second thread while this one builds and writes the entries of
         // the block before (the stage ran on one core).
         let reader = Unchecked(self)
         try ReadAhead.run(produce: { emit in
             try reader.value.readBlocks(rules: rules, registries: registries, size: min(blockSize, 2000),
-                                        recordsInOrder: Self.streamsRecords(records: records, findings: findings), emit: emit)
+                                        recordsInOrder: !noted && Self.streamsRecords(records: records, findings: findings),
+                                        noted: noted, emit: emit)
         }, consume: { (block: Block) in
             var entries: [OmissionEntry] = []
             entries.reserveCapacity(block.subjects.count)
@@ -69,16 +71,26 @@ struct OmissionBuilder {
         findings * 100 >= records * 15
     }
 
-    private func readBlocks(rules: Set<String>, registries: [Registry], size: Int, recordsInOrder: Bool,
+    /// The registries whose rows are evidence on the list, among those the run received.
+    static func evidenceRegistries(_ catalog: RegistryCatalog, available: Set<Form>) -> [Registry] {
+        catalog.registries.filter { $0.evidence != nil && available.contains($0.form) }
+    }
+
+    /// The 107-2 fields an entry compares with the evidence (what the rule stage notes of each subject).
+    static func comparedFields(_ catalog: RegistryCatalog, available: Set<Form>) -> Set<String> {
+        Set(["rd_exp_total"] + evidenceRegistries(catalog, available: available).compactMap { $0.evidence?.compareWith })
+    }
+
+    private func readBlocks(rules: Set<String>, registries: [Registry], size: Int, recordsInOrder: Bool, noted: Bool,
                             emit: (Block) throws -> Void) throws {
         let roster = available.contains(.roster) ? catalog.registry("roster") : nil
-        let compared = Set(["rd_exp_total"] + registries.compactMap { $0.evidence?.compareWith })
+        let compared = Self.comparedFields(catalog, available: available)
         // The subjects come in USCC order, so each (registry, period) is read as one sorted stream beside them:
         // looking each block's keys up through the index fetched registry rows at random (a third of this stage).
         let streams = RegistryStreams(store: store, run: writer.runID)
         defer { streams.closeAll() }
         try writer.forEachOmissionSubjectBlock(rules: rules, fields: compared.sorted(), size: size,
-                                               recordsInOrder: recordsInOrder) { subjects in
+                                               recordsInOrder: recordsInOrder, noted: noted) { subjects in
             let keys = subjects.map(\.uscc)
             let names = subjects.map(\.name)
             let periods = Set(subjects.map(\.period))

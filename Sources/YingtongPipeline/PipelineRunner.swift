@@ -168,9 +168,14 @@ public struct PipelineRunner {
                     return m
                 }
             }
+            let omissionRules = engines.reduce(into: Set<String>()) { $0.formUnion($1.omissionRules) }
+            var notes = OmissionNotes(rules: omissionRules,
+                                      fields: OmissionBuilder.comparedFields(.standard, available: availableForms))
+            if !omissionRules.isEmpty { try writer.beginNotingOmissionSubjects() }
             func record(_ result: RuleResult) throws {
                 if let failure = bindings.failure { throw failure }
                 let violations = markNameMatches(result.violations)
+                notes.add(violations)
                 if !violations.isEmpty { try writer.insert(violations: violations) }
                 ruleViolations += violations.count
                 loader.errorCount += violations.reduce(0) { $0 + ($1.severity == .error ? 1 : 0) }
@@ -190,7 +195,8 @@ public struct PipelineRunner {
             do {
                 let readAhead = bindings.readAhead(engines.reduce(into: Set<String>()) { $0.formUnion($1.registriesUsed) })
                 defer { readAhead.close() }
-                let fieldsRead = engines.reduce(into: Set<String>()) { $0.formUnion($1.fieldsRead) }
+                var fieldsRead = engines.reduce(into: Set<String>()) { $0.formUnion($1.fieldsRead) }
+                if !omissionRules.isEmpty { fieldsRead.formUnion(notes.fields) }
                 try writer.forEachEnterpriseBlock(size: d.batchSize, fields: fieldsRead, ahead: { db, activity in
                     try readAhead.read(db, activity)
                 }) { activity, projects, registries in
@@ -205,11 +211,13 @@ public struct PipelineRunner {
                             groups[i] = engine.makeGroupState()
                         }
                     }
+                    try notes.flush(writer, block: activity, sent: true)
                 }
             }
             for (i, engine) in engines.enumerated() where !closesPerBlock[i] {
                 try record(engine.finish(groups[i]))
             }
+            try notes.flush(writer, block: nil, sent: true)
             stage("规则审核")
             if engines.contains(where: \.examinesUnreported) {
                 let coverage = Coverage(writer: writer, catalog: .standard, available: availableForms,
@@ -220,16 +228,17 @@ public struct PipelineRunner {
                     for engine in engines where engine.examinesUnreported {
                         try record(engine.evaluateUnreported(batch, bindings: bindings))
                     }
+                    try notes.flush(writer, block: batch.activity, sent: false)
                 }
                 stage("未报送单位核查")
             }
-            let omissionRules = engines.reduce(into: Set<String>()) { $0.formUnion($1.omissionRules) }
             if !omissionRules.isEmpty {
                 omissionCount = try OmissionBuilder(writer: writer, store: store, catalog: .standard,
                                                     available: availableForms, previous: previousStore,
                                                     previousRun: previousRun)
                     .build(rules: omissionRules, blockSize: d.batchSize, records: recordCount,
-                           findings: ruleSummary?.rules.reduce(0) { omissionRules.contains($1.rule) ? $0 + $1.failed : $0 } ?? 0)
+                           findings: ruleSummary?.rules.reduce(0) { omissionRules.contains($1.rule) ? $0 + $1.failed : $0 } ?? 0,
+                           noted: true)
                 stage("应统尽统排查清单")
             }
         }

@@ -46,6 +46,84 @@ public struct OmissionSubject: Sendable {
     public var regionCode: String?
 }
 
+/// An enterprise an omission rule pointed at, noted by the stage that evaluated the rule: the rule stage holds the
+/// enterprise's 107-2 values in its block, so the omission list need not find and sort them again.
+public struct NotedOmissionSubject: Sendable {
+    /// What the noting stage knew of the unit's 107-2 record for the period.
+    public enum Record: Sendable {
+        /// It sent one: these values (the fields the list compares), its name and region.
+        case sent([String: Milli], name: String?, regionCode: String?)
+        /// It sent nothing (the units-that-sent-nothing stage).
+        case none
+        /// Not known where noted (a finding made after its block): the list looks the record up.
+        case unknown
+    }
+    public var uscc: String
+    public var period: Int
+    public var rules: [String]
+    public var record: Record
+
+    public init(uscc: String, period: Int, rules: [String], record: Record) {
+        self.uscc = uscc
+        self.period = period
+        self.rules = rules
+        self.record = record
+    }
+}
+
+extension RunWriter {
+    static let notedSubjectsSQL = """
+        CREATE TEMP TABLE IF NOT EXISTS yt_omission_subject (
+          uscc TEXT NOT NULL, period INTEGER NOT NULL, rules TEXT NOT NULL,
+          state INTEGER,        -- 1 sent (values below), 0 sent nothing, NULL not known
+          name TEXT, region_code TEXT, vals TEXT,
+          PRIMARY KEY (uscc, period)) WITHOUT ROWID
+        """
+
+    /// Starts noting this run's omission subjects (see `note(omissionSubjects:)`), forgetting any noted before.
+    public func beginNotingOmissionSubjects() throws {
+        try withDatabase { db in
+            try db.execute(sql: Self.notedSubjectsSQL)
+            try db.execute(sql: "DELETE FROM yt_omission_subject")
+        }
+    }
+
+    /// Notes subjects for `forEachOmissionSubjectBlock(noted: true)`. Kept in (uscc, period) order by the table
+    /// itself, so the list reads them in order without sorting the run's findings. A unit noted twice gathers both
+    /// rule lists; if the two notes disagree on its record, the list looks the record up.
+    public func note(omissionSubjects: [NotedOmissionSubject]) throws {
+        guard !omissionSubjects.isEmpty else { return }
+        try withDatabase { db in
+            let stmt = try db.cachedStatement(sql: """
+                INSERT INTO yt_omission_subject (uscc, period, rules, state, name, region_code, vals)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (uscc, period) DO UPDATE SET
+                  rules = rules || ',' || excluded.rules,
+                  state = CASE WHEN state IS excluded.state AND vals IS excluded.vals THEN state END,
+                  vals = CASE WHEN state IS excluded.state AND vals IS excluded.vals THEN vals END
+                """)
+            var b = RawBinder(stmt, db: db)
+            for s in omissionSubjects {
+                b.text(s.uscc)
+                b.int(Int64(s.period))
+                b.text(s.rules.joined(separator: ","))
+                switch s.record {
+                case .sent(let values, let name, let region):
+                    b.int(1)
+                    b.text(name)
+                    b.text(region)
+                    b.text(values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.raw)" }.joined(separator: ";"))
+                case .none:
+                    b.int(0); b.text(nil); b.text(nil); b.text(nil)
+                case .unknown:
+                    b.int(nil); b.text(nil); b.text(nil); b.text(nil)
+                }
+                try b.step()
+            }
+        }
+    }
+}
+
 extension RunWriter {
     /// Calls `body` with blocks of the enterprises that findings of `rules` point at (live findings only), in
     /// USCC order, with their 107-2 record when they sent one.
@@ -54,8 +132,11 @@ extension RunWriter {
     /// `recordsInOrder`: read the run's records as one sorted stream walked beside the subjects, instead of looking
     /// each block's records up by USCC. The lookups fetch every record from a random page, which is cheaper only
     /// while the subjects are few against the records (the caller knows how many findings there are).
+    ///
+    /// `noted`: the subjects are those the rule stages noted (`note(omissionSubjects:)`), read in order with the
+    /// record values noted beside them; only a subject noted without them has its record looked up.
     public func forEachOmissionSubjectBlock(rules: Set<String>, fields: [String], size: Int, recordsInOrder: Bool = false,
-                                            _ body: ([OmissionSubject]) throws -> Void) throws {
+                                            noted: Bool = false, _ body: ([OmissionSubject]) throws -> Void) throws {
         guard !rules.isEmpty else { return }
         let run = runID
         let schema = store.schemas[.activity]!
@@ -82,6 +163,13 @@ extension RunWriter {
         try withDatabase { db in
             // Empty when no rule examined the units that sent nothing (a pack may point at omissions without X10).
             try db.execute(sql: RunWriter.unreportedTableSQL)
+            if noted {
+                try db.execute(sql: RunWriter.notedSubjectsSQL)
+                subjects = try SortedStatement(db, sql: """
+                    SELECT uscc, period, rules, state, name, region_code, vals FROM yt_omission_subject ORDER BY uscc, period
+                    """, arguments: [], keyColumn: 0, what: "审核结果")
+                return
+            }
             let floor = try RunRange.floor(db, table: "violation", run: run)
             subjects = try SortedStatement(db, sql: """
                 SELECT uscc, period, group_concat(DISTINCT rule) FROM violation
@@ -98,11 +186,27 @@ extension RunWriter {
         while let stream = subjects, stream.currentKey != nil {
             let block: [OmissionSubject] = try withDatabase { db in
                 var out: [OmissionSubject] = []
+                /// Subjects whose record is to be looked up: noted without one (state NULL), or all when not noted.
+                var unknown: [Int] = []
                 while out.count < size, let uscc = stream.currentKey, let stmt = stream.stmt {
                     let ruleList = sqlite3_column_text(stmt, 2).map { String(cString: $0) } ?? ""
-                    out.append(OmissionSubject(uscc: uscc, period: Int(sqlite3_column_int64(stmt, 1)),
-                                               rules: Set(ruleList.split(separator: ",").map(String.init)).sorted(),
-                                               record: nil, name: nil, regionCode: nil))
+                    var subject = OmissionSubject(uscc: uscc, period: Int(sqlite3_column_int64(stmt, 1)),
+                                                  rules: Set(ruleList.split(separator: ",").map(String.init)).sorted(),
+                                                  record: nil, name: nil, regionCode: nil)
+                    if !noted || sqlite3_column_type(stmt, 3) == SQLITE_NULL {
+                        unknown.append(out.count)
+                    } else if sqlite3_column_int64(stmt, 3) == 1 {
+                        var values: [String: StoredValue] = [:]
+                        let vals = sqlite3_column_text(stmt, 6).map { String(cString: $0) } ?? ""
+                        for pair in vals.split(separator: ";") {
+                            guard let eq = pair.firstIndex(of: "="), let raw = Int64(pair[pair.index(after: eq)...]) else { continue }
+                            values[String(pair[..<eq])] = .number(Milli(raw: raw))
+                        }
+                        subject.record = values
+                        subject.name = sqlite3_column_text(stmt, 4).map { String(cString: $0) }
+                        subject.regionCode = sqlite3_column_text(stmt, 5).map { String(cString: $0) }
+                    }
+                    out.append(subject)
                     try stream.advance()
                 }
                 if let records {
@@ -122,13 +226,13 @@ extension RunWriter {
                     // The block's records in one query per 900 keys: a statement per enterprise cost more to
                     // prepare (a 150-column SELECT *) than to run.
                     var found: [String: Row] = [:]
-                    try KeyChunks.forEach(Array(Set(out.map(\.uscc)))) { chunk, m in
+                    try KeyChunks.forEach(Array(Set(unknown.map { out[$0].uscc }))) { chunk, m in
                         for r in try Row.fetchAll(db, sql: "SELECT \(columns) FROM record WHERE run_id = ? AND uscc IN (\(m))",
                                                   arguments: StatementArguments([run] as [DatabaseValueConvertible] + chunk)) {
                             found["\(r[0] as String)|\(r[1] as Int)"] = r
                         }
                     }
-                    for i in out.indices {
+                    for i in unknown {
                         if let r = found["\(out[i].uscc)|\(out[i].period)"] { fill(&out[i]) { r[$0] } }
                     }
                 }

@@ -451,6 +451,61 @@ struct OmissionSubjectTests {
     }
 }
 
+extension OmissionSubjectTests {
+    /// Subjects noted by the rule stages come back in (uscc, period) order with the values noted beside them; one
+    /// noted without a record is looked up (its own period's row), one noted as sending nothing has none, and a
+    /// unit noted twice gathers both rule lists — looked up when the two notes disagree on its record.
+    @Test func notedSubjectsComeBackInOrder() throws {
+        let (store, _) = try makeStore()
+        let w = try store.beginRun(run())
+        let d = "91330122MA2H3K6J3D"
+        try w.insert(batch(.activity, [
+            TestRow(uscc: usccC, sequence: 1, line: 2, numbers: ["rd_exp_total": k("30")]),
+            TestRow(uscc: usccB, period: 2022, sequence: 3, line: 4, numbers: ["rd_exp_total": k("21")]),
+            TestRow(uscc: usccB, sequence: 4, line: 5, numbers: ["rd_exp_total": k("22")]),
+        ]))
+        try w.beginNotingOmissionSubjects()
+        try w.note(omissionSubjects: [
+            NotedOmissionSubject(uscc: usccC, period: 2023, rules: ["X03"],
+                                 record: .sent(["rd_exp_total": k("30")], name: "noted C", regionCode: "330122")),
+            NotedOmissionSubject(uscc: d, period: 2023, rules: ["X10"], record: .none),
+            NotedOmissionSubject(uscc: usccB, period: 2023, rules: ["X01"], record: .unknown),
+        ])
+        try w.note(omissionSubjects: [
+            NotedOmissionSubject(uscc: usccC, period: 2023, rules: ["X02"], record: .none),
+            NotedOmissionSubject(uscc: d, period: 2023, rules: ["X11"], record: .none),
+        ])
+        var got: [OmissionSubject] = []
+        try w.forEachOmissionSubjectBlock(rules: ["X01", "X02", "X03", "X10", "X11"], fields: ["rd_exp_total"], size: 2,
+                                          noted: true) { got += $0 }
+        try w.rollback()
+        #expect(got.map(\.uscc) == [usccB, usccC, d].sorted())
+        let byUSCC = Dictionary(uniqueKeysWithValues: got.map { ($0.uscc, $0) })
+        #expect(byUSCC[usccB]?.rules == ["X01"])
+        #expect(byUSCC[usccB]?.record?["rd_exp_total"]?.milli == k("22"), "查到的是 2023 年的记录")
+        #expect(byUSCC[usccC]?.rules == ["X02", "X03"])
+        #expect(byUSCC[usccC]?.record?["rd_exp_total"]?.milli == k("30"))
+        #expect(byUSCC[usccC]?.name == "企业\(usccC.suffix(4))", "两次记录不一致时按键查回记录，而不是用记下的名称")
+        #expect(byUSCC[d]?.rules == ["X10", "X11"] && byUSCC[d]?.record == nil)
+    }
+
+    /// A subject noted with its values keeps them: the store is not asked again.
+    @Test func notedValuesAreUsedAsNoted() throws {
+        let (store, _) = try makeStore()
+        let w = try store.beginRun(run())
+        try w.beginNotingOmissionSubjects()
+        try w.note(omissionSubjects: [
+            NotedOmissionSubject(uscc: usccA, period: 2023, rules: ["X01"],
+                                 record: .sent(["rd_exp_total": k("7.5")], name: "甲", regionCode: "330122")),
+        ])
+        var got: [OmissionSubject] = []
+        try w.forEachOmissionSubjectBlock(rules: ["X01"], fields: ["rd_exp_total"], size: 10, noted: true) { got += $0 }
+        try w.rollback()
+        #expect(got.count == 1)
+        #expect(got.first?.record?["rd_exp_total"]?.milli == k("7.5") && got.first?.name == "甲")
+    }
+}
+
 @Suite("Name indexes built after the load")
 struct DeferredNameIndexTests {
     func nameIndexes(_ store: Store) throws -> [String] {
