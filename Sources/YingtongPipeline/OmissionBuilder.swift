@@ -37,19 +37,15 @@ struct OmissionBuilder {
         var previousRD: [String: Milli]
     }
 
-    /// `records` and `findings` (of `rules`, an upper bound of the subjects) choose how the subjects' records are
-    /// read: as one sorted stream when the subjects are many, by key when they are few (see `streamsRecords`).
-    /// `noted`: the rule stages noted the subjects (`RunWriter.note(omissionSubjects:)`).
-    func build(rules: Set<String>, blockSize: Int, records: Int, findings: Int, noted: Bool = false) throws -> Int {
+    /// Builds and writes the entries of the subjects the rule stages noted (`OmissionNotes`); returns their count.
+    func build(blockSize: Int) throws -> Int {
         var total = 0
         let registries = Self.evidenceRegistries(catalog, available: available)
         // Blocks and their evidence are read on a second thread while this one builds and writes the entries of
         // the block before (the stage ran on one core).
         let reader = Unchecked(self)
         try ReadAhead.run(produce: { emit in
-            try reader.value.readBlocks(rules: rules, registries: registries, size: min(blockSize, 2000),
-                                        recordsInOrder: !noted && Self.streamsRecords(records: records, findings: findings),
-                                        noted: noted, emit: emit)
+            try reader.value.readBlocks(registries: registries, size: min(blockSize, 2000), emit: emit)
         }, consume: { (block: Block) in
             var entries: [OmissionEntry] = []
             entries.reserveCapacity(block.subjects.count)
@@ -63,14 +59,6 @@ struct OmissionBuilder {
         return total
     }
 
-    /// Whether the subjects' records are read as one sorted stream rather than looked up by key. Measured at
-    /// 300,000 enterprises: with the registries (94,104 subjects, 31% of the records) the stream took the stage
-    /// from 3.88 to 3.51 s; with the catalogue alone (17,128 subjects, 6%) the lookups won, 1.05 against 1.55 s.
-    /// A lookup reads a random page, and those grow dearer with the run, so the stream takes over from 15%.
-    static func streamsRecords(records: Int, findings: Int) -> Bool {
-        findings * 100 >= records * 15
-    }
-
     /// The registries whose rows are evidence on the list, among those the run received.
     static func evidenceRegistries(_ catalog: RegistryCatalog, available: Set<Form>) -> [Registry] {
         catalog.registries.filter { $0.evidence != nil && available.contains($0.form) }
@@ -81,16 +69,14 @@ struct OmissionBuilder {
         Set(["rd_exp_total"] + evidenceRegistries(catalog, available: available).compactMap { $0.evidence?.compareWith })
     }
 
-    private func readBlocks(rules: Set<String>, registries: [Registry], size: Int, recordsInOrder: Bool, noted: Bool,
-                            emit: (Block) throws -> Void) throws {
+    private func readBlocks(registries: [Registry], size: Int, emit: (Block) throws -> Void) throws {
         let roster = available.contains(.roster) ? catalog.registry("roster") : nil
         let compared = Self.comparedFields(catalog, available: available)
         // The subjects come in USCC order, so each (registry, period) is read as one sorted stream beside them:
         // looking each block's keys up through the index fetched registry rows at random (a third of this stage).
         let streams = RegistryStreams(store: store, run: writer.runID)
         defer { streams.closeAll() }
-        try writer.forEachOmissionSubjectBlock(rules: rules, fields: compared.sorted(), size: size,
-                                               recordsInOrder: recordsInOrder, noted: noted) { subjects in
+        try writer.forEachOmissionSubjectBlock(fields: compared.sorted(), size: size) { subjects in
             let keys = subjects.map(\.uscc)
             let names = subjects.map(\.name)
             let periods = Set(subjects.map(\.period))

@@ -236,9 +236,7 @@ public struct PipelineRunner {
                 omissionCount = try OmissionBuilder(writer: writer, store: store, catalog: .standard,
                                                     available: availableForms, previous: previousStore,
                                                     previousRun: previousRun)
-                    .build(rules: omissionRules, blockSize: d.batchSize, records: recordCount,
-                           findings: ruleSummary?.rules.reduce(0) { omissionRules.contains($1.rule) ? $0 + $1.failed : $0 } ?? 0,
-                           noted: true)
+                    .build(blockSize: d.batchSize)
                 stage("应统尽统排查清单")
             }
         }

@@ -125,75 +125,37 @@ extension RunWriter {
 }
 
 extension RunWriter {
-    /// Calls `body` with blocks of the enterprises that findings of `rules` point at (live findings only), in
-    /// USCC order, with their 107-2 record when they sent one.
-    /// Only `fields` of each record are read (a 150-column `SELECT *` decoded by name cost more than the rest).
-    ///
-    /// `recordsInOrder`: read the run's records as one sorted stream walked beside the subjects, instead of looking
-    /// each block's records up by USCC. The lookups fetch every record from a random page, which is cheaper only
-    /// while the subjects are few against the records (the caller knows how many findings there are).
-    ///
-    /// `noted`: the subjects are those the rule stages noted (`note(omissionSubjects:)`), read in order with the
-    /// record values noted beside them; only a subject noted without them has its record looked up.
-    public func forEachOmissionSubjectBlock(rules: Set<String>, fields: [String], size: Int, recordsInOrder: Bool = false,
-                                            noted: Bool = false, _ body: ([OmissionSubject]) throws -> Void) throws {
-        guard !rules.isEmpty else { return }
+    /// Calls `body` with blocks of the enterprises the rule stages noted (`note(omissionSubjects:)`), in USCC order,
+    /// with their 107-2 values when they sent a record: as noted beside them, or, for a subject noted without them,
+    /// looked up by key (only `fields` of the record: a 150-column `SELECT *` decoded by name cost more than the
+    /// rest). Units that sent nothing are named from the units-that-sent-nothing table.
+    public func forEachOmissionSubjectBlock(fields: [String], size: Int, _ body: ([OmissionSubject]) throws -> Void) throws {
         let run = runID
         let schema = store.schemas[.activity]!
         let wanted = schema.fields.filter { fields.contains($0.name) }
         let columns = (["uscc", "period", "name", "region_code"] + wanted.map(\.name)).map(quoted).joined(separator: ", ")
-        let marks = Array(repeating: "?", count: rules.count).joined(separator: ",")
-        /// Puts a record's values (read through `value(column)`, columns as in `columns`) on its subject.
-        func fill(_ subject: inout OmissionSubject, _ value: (Int) -> DatabaseValue) {
-            var values: [String: StoredValue] = [:]
-            for (k, c) in wanted.enumerated() {
-                let v = value(4 + k)
-                if !v.isNull, let storage = c.storage, let m = StoredValue.milli(v, storage: storage) {
-                    values[c.name] = .number(m)
-                }
-            }
-            subject.record = values
-            subject.name = String.fromDatabaseValue(value(2))
-            subject.regionCode = String.fromDatabaseValue(value(3))
-        }
-        // One ordered pass over the run's violations, grouped by SQLite's sorter and read a block at a time: paging
-        // through the (run_id, uscc) index fetched every violation row of the run at random to test its rule.
-        var subjects: SortedStatement?, records: SortedStatement?
-        defer { subjects?.close(store: store); records?.close(store: store) }
+        // The table's own key order: no sort.
+        var subjects: SortedStatement?
+        defer { subjects?.close(store: store) }
         try withDatabase { db in
-            // Empty when no rule examined the units that sent nothing (a pack may point at omissions without X10).
+            // Empty when nothing was noted, or no rule examined the units that sent nothing.
+            try db.execute(sql: RunWriter.notedSubjectsSQL)
             try db.execute(sql: RunWriter.unreportedTableSQL)
-            if noted {
-                try db.execute(sql: RunWriter.notedSubjectsSQL)
-                subjects = try SortedStatement(db, sql: """
-                    SELECT uscc, period, rules, state, name, region_code, vals FROM yt_omission_subject ORDER BY uscc, period
-                    """, arguments: [], keyColumn: 0, what: "审核结果")
-                return
-            }
-            let floor = try RunRange.floor(db, table: "violation", run: run)
             subjects = try SortedStatement(db, sql: """
-                SELECT uscc, period, group_concat(DISTINCT rule) FROM violation
-                WHERE id > ?2 AND +run_id = ?1 AND superseded = 0 AND rule IN (\(marks))
-                GROUP BY uscc, period ORDER BY uscc, period
-                """, arguments: [run, floor] + rules.sorted(), keyColumn: 0, what: "审核结果")
-            if recordsInOrder {
-                // The same order as the subjects; a (uscc, period) sent twice keeps its latest row, as below.
-                records = try SortedStatement(db, sql: """
-                    SELECT \(columns) FROM record INDEXED BY record_line WHERE run_id = ? ORDER BY uscc, period, id
-                    """, arguments: [run], keyColumn: 0, what: "运行数据")
-            }
+                SELECT uscc, period, rules, state, name, region_code, vals FROM yt_omission_subject ORDER BY uscc, period
+                """, arguments: [], keyColumn: 0, what: "审核结果")
         }
         while let stream = subjects, stream.currentKey != nil {
             let block: [OmissionSubject] = try withDatabase { db in
                 var out: [OmissionSubject] = []
-                /// Subjects whose record is to be looked up: noted without one (state NULL), or all when not noted.
+                /// Subjects noted without knowing their record (state NULL): looked up below.
                 var unknown: [Int] = []
                 while out.count < size, let uscc = stream.currentKey, let stmt = stream.stmt {
                     let ruleList = sqlite3_column_text(stmt, 2).map { String(cString: $0) } ?? ""
                     var subject = OmissionSubject(uscc: uscc, period: Int(sqlite3_column_int64(stmt, 1)),
                                                   rules: Set(ruleList.split(separator: ",").map(String.init)).sorted(),
                                                   record: nil, name: nil, regionCode: nil)
-                    if !noted || sqlite3_column_type(stmt, 3) == SQLITE_NULL {
+                    if sqlite3_column_type(stmt, 3) == SQLITE_NULL {
                         unknown.append(out.count)
                     } else if sqlite3_column_int64(stmt, 3) == 1 {
                         var values: [String: StoredValue] = [:]
@@ -209,32 +171,29 @@ extension RunWriter {
                     out.append(subject)
                     try stream.advance()
                 }
-                if let records {
-                    for i in out.indices {
-                        let uscc = out[i].uscc, period = Int64(out[i].period)
-                        while records.hasRow, let stmt = records.stmt, case let c = records.compareKey(uscc),
-                              c < 0 || (c == 0 && sqlite3_column_int64(stmt, 1) < period) {
-                            try records.advance()
-                        }
-                        while records.hasRow, let stmt = records.stmt, records.compareKey(uscc) == 0,
-                              sqlite3_column_int64(stmt, 1) == period {
-                            fill(&out[i]) { DatabaseValue(sqliteStatement: stmt, index: Int32($0)) }
-                            try records.advance()
-                        }
+                // The records of the subjects noted without them, in one query per 900 keys (a statement per
+                // enterprise cost more to prepare, a 150-column SELECT *, than to run); a (uscc, period) sent twice
+                // keeps its latest row.
+                var found: [String: Row] = [:]
+                try KeyChunks.forEach(Array(Set(unknown.map { out[$0].uscc }))) { chunk, m in
+                    for r in try Row.fetchAll(db, sql: """
+                        SELECT \(columns) FROM record WHERE run_id = ? AND uscc IN (\(m)) ORDER BY id
+                        """, arguments: StatementArguments([run] as [DatabaseValueConvertible] + chunk)) {
+                        found["\(r[0] as String)|\(r[1] as Int)"] = r
                     }
-                } else {
-                    // The block's records in one query per 900 keys: a statement per enterprise cost more to
-                    // prepare (a 150-column SELECT *) than to run.
-                    var found: [String: Row] = [:]
-                    try KeyChunks.forEach(Array(Set(unknown.map { out[$0].uscc }))) { chunk, m in
-                        for r in try Row.fetchAll(db, sql: "SELECT \(columns) FROM record WHERE run_id = ? AND uscc IN (\(m))",
-                                                  arguments: StatementArguments([run] as [DatabaseValueConvertible] + chunk)) {
-                            found["\(r[0] as String)|\(r[1] as Int)"] = r
+                }
+                for i in unknown {
+                    guard let r = found["\(out[i].uscc)|\(out[i].period)"] else { continue }
+                    var values: [String: StoredValue] = [:]
+                    for (k, c) in wanted.enumerated() {
+                        let v: DatabaseValue = r[4 + k]
+                        if !v.isNull, let storage = c.storage, let m = StoredValue.milli(v, storage: storage) {
+                            values[c.name] = .number(m)
                         }
                     }
-                    for i in unknown {
-                        if let r = found["\(out[i].uscc)|\(out[i].period)"] { fill(&out[i]) { r[$0] } }
-                    }
+                    out[i].record = values
+                    out[i].name = r[2]
+                    out[i].regionCode = r[3]
                 }
                 // Units that sent nothing are named from the units-that-sent-nothing table.
                 var unreported: [String: Row] = [:]

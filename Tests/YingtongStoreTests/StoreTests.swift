@@ -418,40 +418,6 @@ struct SubmissionTimeTests {
 
 @Suite("Omission subjects")
 struct OmissionSubjectTests {
-    /// The subjects' records are read either by key or as one stream beside the subjects; both give the same
-    /// subjects, each with its own period's record, and a unit that sent nothing stays without one.
-    @Test(arguments: [false, true])
-    func subjectsCarryTheirOwnRecord(inOrder: Bool) throws {
-        let (store, _) = try makeStore()
-        let w = try store.beginRun(run())
-        let d = "91330122MA2H3K6J3D"
-        try w.insert(batch(.activity, [
-            TestRow(uscc: usccC, sequence: 1, line: 2, numbers: ["rd_exp_total": k("30")]),
-            TestRow(uscc: usccA, sequence: 2, line: 3, numbers: ["rd_exp_total": k("10")]),
-            TestRow(uscc: usccB, period: 2022, sequence: 3, line: 4, numbers: ["rd_exp_total": k("21")]),
-            TestRow(uscc: usccB, sequence: 4, line: 5, numbers: ["rd_exp_total": k("22")]),
-        ]))
-        try w.insert(violations: [
-            violation("X01", .warning, uscc: usccB, line: 5),
-            violation("X02", .warning, uscc: usccB, line: 5),
-            violation("X01", .warning, uscc: d, line: 0),
-            violation("X03", .warning, uscc: usccC, line: 2),
-            violation("R102", .error, uscc: usccA, line: 3),
-        ])
-        var got: [OmissionSubject] = []
-        try w.forEachOmissionSubjectBlock(rules: ["X01", "X02", "X03"], fields: ["rd_exp_total"], size: 2,
-                                          recordsInOrder: inOrder) { got += $0 }
-        try w.rollback()
-        #expect(got.map(\.uscc) == [usccB, usccC, d])
-        #expect(got.map(\.rules) == [["X01", "X02"], ["X03"], ["X01"]])
-        #expect(got[0].record?["rd_exp_total"]?.milli == k("22"), "2023 年的记录，而不是 2022 年的")
-        #expect(got[0].name == "企业\(usccB.suffix(4))" && got[0].regionCode == "330122")
-        #expect(got[1].record?["rd_exp_total"]?.milli == k("30"))
-        #expect(got[2].record == nil && got[2].name == nil)
-    }
-}
-
-extension OmissionSubjectTests {
     /// Subjects noted by the rule stages come back in (uscc, period) order with the values noted beside them; one
     /// noted without a record is looked up (its own period's row), one noted as sending nothing has none, and a
     /// unit noted twice gathers both rule lists — looked up when the two notes disagree on its record.
@@ -476,8 +442,7 @@ extension OmissionSubjectTests {
             NotedOmissionSubject(uscc: d, period: 2023, rules: ["X11"], record: .none),
         ])
         var got: [OmissionSubject] = []
-        try w.forEachOmissionSubjectBlock(rules: ["X01", "X02", "X03", "X10", "X11"], fields: ["rd_exp_total"], size: 2,
-                                          noted: true) { got += $0 }
+        try w.forEachOmissionSubjectBlock(fields: ["rd_exp_total"], size: 2) { got += $0 }
         try w.rollback()
         #expect(got.map(\.uscc) == [usccB, usccC, d].sorted())
         let byUSCC = Dictionary(uniqueKeysWithValues: got.map { ($0.uscc, $0) })
@@ -499,7 +464,7 @@ extension OmissionSubjectTests {
                                  record: .sent(["rd_exp_total": k("7.5")], name: "甲", regionCode: "330122")),
         ])
         var got: [OmissionSubject] = []
-        try w.forEachOmissionSubjectBlock(rules: ["X01"], fields: ["rd_exp_total"], size: 10, noted: true) { got += $0 }
+        try w.forEachOmissionSubjectBlock(fields: ["rd_exp_total"], size: 10) { got += $0 }
         try w.rollback()
         #expect(got.count == 1)
         #expect(got.first?.record?["rd_exp_total"]?.milli == k("7.5") && got.first?.name == "甲")
