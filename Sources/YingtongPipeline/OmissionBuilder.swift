@@ -20,13 +20,32 @@ struct OmissionBuilder {
     let previousRun: Int64?
     let dictionary: FieldDictionary = .standard
 
+    /// A source's implied amount against what the enterprise reported. Its label is written only for the gap the
+    /// estimate takes: building every gap's text was most of an entry's cost, and most gaps are never shown.
     private struct Gap {
+        enum Kind {
+            case amount(registry: Int, value: Milli)
+            case revenueShare(registry: Int, revenue: Milli, share: Decimal)
+            case previous
+        }
+        var kind: Kind
         var basis: String
         var implied: Milli
         var compareWith: String
         var reported: Milli
-        var label: String
         var gap: Milli { implied - reported }
+    }
+
+    /// Each evidence registry's names for people, worked out once per list instead of once per entry.
+    private struct Display {
+        var title: String
+        var show: [String]
+        var amount: String?
+        init(_ r: Registry, _ name: (String) -> String) {
+            title = r.titleZh
+            show = r.evidence?.show.map(name) ?? []
+            amount = r.evidence?.amount.map(name)
+        }
     }
 
     /// A block of subjects with what the sources hold on them, read ahead of the entries built from it.
@@ -41,6 +60,7 @@ struct OmissionBuilder {
     func build(blockSize: Int) throws -> Int {
         var total = 0
         let registries = Self.evidenceRegistries(catalog, available: available)
+        let displays = registries.map { Display($0, fieldName) }
         // Blocks and their evidence are read on a second thread while this one builds and writes the entries of
         // the block before (the stage ran on one core).
         let reader = Unchecked(self)
@@ -50,8 +70,8 @@ struct OmissionBuilder {
             var entries: [OmissionEntry] = []
             entries.reserveCapacity(block.subjects.count)
             for s in block.subjects {
-                entries.append(entry(for: s, registries: registries, found: block.found, revenue: block.revenue[s.uscc],
-                                     previous: block.previousRD[s.uscc]))
+                entries.append(entry(for: s, registries: registries, displays: displays, found: block.found,
+                                     revenue: block.revenue[s.uscc], previous: block.previousRD[s.uscc]))
             }
             try writer.insert(omissions: entries)
             total += entries.count
@@ -115,51 +135,60 @@ struct OmissionBuilder {
         }
     }
 
-    private func entry(for s: OmissionSubject, registries: [Registry], found: [String: [String: RegistryMatch]],
-                       revenue: Milli?, previous: Milli?) -> OmissionEntry {
+    private func fieldName(_ field: String) -> String { dictionary.field(field)?.name ?? field }
+
+    private func entry(for s: OmissionSubject, registries: [Registry], displays: [Display],
+                       found: [String: [String: RegistryMatch]], revenue: Milli?, previous: Milli?) -> OmissionEntry {
         func reported(_ field: String) -> Milli { s.record?[field]?.milli ?? Milli(raw: 0) }
-        func name(_ field: String) -> String { dictionary.field(field)?.name ?? field }
         var evidence: [(String, JSONValue)] = []
         var zh: [String] = []
         var gaps: [Gap] = []
-        for r in registries {
+        for (index, r) in registries.enumerated() {
             guard let m = found[r.name]?[s.uscc], m.rows > 0, let e = r.evidence else { continue }
+            let display = displays[index]
             var fields: [(String, JSONValue)] = [("rows", .int(m.rows))]
             var parts: [String] = []
-            for t in e.show {
+            for (t, shown) in zip(e.show, display.show) {
                 let values = m.texts[t] ?? []
                 fields.append((t, .array(values.map { .string($0) })))
-                if !values.isEmpty { parts.append("\(name(t)) \(values.joined(separator: "、"))") }
+                if !values.isEmpty { parts.append(shown + " " + values.joined(separator: "、")) }
             }
             if let a = e.amount, let compare = e.compareWith, let v = m.sums[a] {
                 fields.append((a, .number(v.description)))
-                parts.append("\(name(a)) \(v) 千元")
-                gaps.append(Gap(basis: r.name, implied: v, compareWith: compare, reported: reported(compare),
-                                label: "\(r.titleZh)\(name(a)) \(v) 千元"))
+                parts.append("\(display.amount ?? a) \(v) 千元")
+                gaps.append(Gap(kind: .amount(registry: index, value: v), basis: r.name, implied: v, compareWith: compare,
+                                reported: reported(compare)))
             }
             if let share = e.revenueShare, let compare = e.compareWith, let revenue {
-                var exact = Decimal(revenue.raw) * share, rounded = Decimal()
-                NSDecimalRound(&rounded, &exact, 0, .plain)
-                let implied = Milli(raw: (rounded as NSDecimalNumber).int64Value)
+                let implied = Self.share(revenue, share)
                 fields.append(("implied_min_rd_exp", .number(implied.description)))
                 parts.append("营业收入 \(revenue) 千元的 \(share * 100)% 为 \(implied) 千元")
-                gaps.append(Gap(basis: r.name, implied: implied, compareWith: compare, reported: reported(compare),
-                                label: "\(r.titleZh)：营业收入 \(revenue) 千元 × \(share * 100)% = \(implied) 千元"))
+                gaps.append(Gap(kind: .revenueShare(registry: index, revenue: revenue, share: share), basis: r.name,
+                                implied: implied, compareWith: compare, reported: reported(compare)))
             }
             evidence.append((r.name, .object(fields)))
-            zh.append("\(r.titleZh)：" + (parts.isEmpty ? "在列" : parts.joined(separator: "，")))
+            zh.append(display.title + "：" + (parts.isEmpty ? "在列" : parts.joined(separator: "，")))
         }
         if let previous {
             evidence.append(("previous", .object([("rd_exp_total", .number(previous.description))])))
             zh.append("上年研究开发费用合计 \(previous) 千元")
-            gaps.append(Gap(basis: "previous", implied: previous, compareWith: "rd_exp_total",
-                            reported: reported("rd_exp_total"), label: "上年研究开发费用合计 \(previous) 千元"))
+            gaps.append(Gap(kind: .previous, basis: "previous", implied: previous, compareWith: "rd_exp_total",
+                            reported: reported("rd_exp_total")))
         }
         let best = gaps.filter { $0.gap.raw > 0 }.max { a, b in a.gap.raw < b.gap.raw || (a.gap.raw == b.gap.raw && a.basis > b.basis) }
         let method: String
         if let best {
+            let label: String
+            switch best.kind {
+            case .amount(let i, let v):
+                label = "\(displays[i].title)\(displays[i].amount ?? "") \(v) 千元"
+            case .revenueShare(let i, let revenue, let share):
+                label = "\(displays[i].title)：营业收入 \(revenue) 千元 × \(share * 100)% = \(best.implied) 千元"
+            case .previous:
+                label = "上年研究开发费用合计 \(best.implied) 千元"
+            }
             let sent = s.record == nil ? "未报送，按 0 计" : "已报 \(best.reported) 千元"
-            method = "\(best.label) − \(name(best.compareWith))（\(sent)）= \(best.gap) 千元；取各来源差额中最大者"
+            method = "\(label) − \(fieldName(best.compareWith))（\(sent)）= \(best.gap) 千元；取各来源差额中最大者"
         } else {
             method = "无可比金额证据，列入排查但不估计金额"
         }
@@ -168,5 +197,12 @@ struct OmissionBuilder {
             rules: s.rules, reportedRDExp: s.record?["rd_exp_total"]?.milli,
             evidenceJSON: JSONValue.object(evidence).text, evidenceZh: zh.joined(separator: "；"),
             estimatedMissing: best?.gap ?? Milli(raw: 0), method: method, basis: best?.basis)
+    }
+
+    /// `share` of `revenue`, rounded half up to the 元 exactly.
+    private static func share(_ revenue: Milli, _ share: Decimal) -> Milli {
+        var exact = Decimal(revenue.raw) * share, rounded = Decimal()
+        NSDecimalRound(&rounded, &exact, 0, .plain)
+        return Milli(raw: (rounded as NSDecimalNumber).int64Value)
     }
 }
