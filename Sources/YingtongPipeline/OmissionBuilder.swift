@@ -115,7 +115,8 @@ struct OmissionBuilder {
                             usccs: keys, names: names, malformed: malformed, periods: [period], stream: { p in
                                 try streams.stream(db, r, period: p, numeric: numeric, texts: texts)
                             }).matches
-                        found[r.name, default: [:]].merge(m) { a, _ in a }
+                        // One period is the usual block: its matches are taken whole, not copied entry by entry.
+                        if found[r.name] == nil { found[r.name] = m } else { found[r.name]!.merge(m) { a, _ in a } }
                     }
                     if let roster {
                         for (u, m) in try streams.stream(db, roster, period: period, numeric: ["revenue"])
