@@ -88,7 +88,7 @@ extension RunWriter {
         }
     }
 
-    /// Notes subjects for `forEachOmissionSubjectBlock(noted: true)`. Kept in (uscc, period) order by the table
+    /// Notes subjects for `forEachOmissionSubjectBlock`. Kept in (uscc, period) order by the table
     /// itself, so the list reads them in order without sorting the run's findings. A unit noted twice gathers both
     /// rule lists; if the two notes disagree on its record, the list looks the record up.
     public func note(omissionSubjects: [NotedOmissionSubject]) throws {
