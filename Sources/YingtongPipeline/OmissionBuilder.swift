@@ -48,35 +48,30 @@ struct OmissionBuilder {
         }
     }
 
-    /// A block of subjects with what the sources hold on them, read ahead of the entries built from it.
-    private struct Block {
-        var subjects: [OmissionSubject]
-        var found: [String: [String: RegistryMatch]]
-        var revenue: [String: Milli]
-        var previousRD: [String: Milli]
-    }
-
-    /// Builds and writes the entries of the subjects the rule stages noted (`OmissionNotes`); returns their count.
-    func build(blockSize: Int) throws -> Int {
+    /// Builds and writes the entries of the subjects the rule stages noted (`OmissionNotes`): how many, and how
+    /// many of them had no evidence noted and were looked up by key here.
+    func build(blockSize: Int) throws -> (entries: Int, evidenceLookedUp: Int) {
         var total = 0
+        let lookedUp = Counter()
         let registries = Self.evidenceRegistries(catalog, available: available)
         let displays = registries.map { Display($0, fieldName) }
-        // Blocks and their evidence are read on a second thread while this one builds and writes the entries of
-        // the block before (the stage ran on one core).
+        // The entries are built on a second thread, from the notes and their evidence, while this one writes the
+        // block before: the rule stages noted what the registries hold on each subject, so this stage no longer
+        // reads the registries whole again (it did, as sorted streams: half of its time).
         let reader = Unchecked(self)
         try ReadAhead.run(produce: { emit in
-            try reader.value.readBlocks(registries: registries, size: min(blockSize, 2000), emit: emit)
-        }, consume: { (block: Block) in
-            var entries: [OmissionEntry] = []
-            entries.reserveCapacity(block.subjects.count)
-            for s in block.subjects {
-                entries.append(entry(for: s, registries: registries, displays: displays, found: block.found,
-                                     revenue: block.revenue[s.uscc], previous: block.previousRD[s.uscc]))
-            }
+            try reader.value.readBlocks(registries: registries, displays: displays, size: min(blockSize, 2000),
+                                        lookedUp: lookedUp, emit: emit)
+        }, consume: { (entries: [OmissionEntry]) in
             try writer.insert(omissions: entries)
             total += entries.count
         })
-        return total
+        return (total, lookedUp.value)
+    }
+
+    /// Counted on the reading thread, read after it ended.
+    private final class Counter: @unchecked Sendable {
+        var value = 0
     }
 
     /// The registries whose rows are evidence on the list, among those the run received.
@@ -84,44 +79,41 @@ struct OmissionBuilder {
         catalog.registries.filter { $0.evidence != nil && available.contains($0.form) }
     }
 
+    /// What the rule stages read with each block to note its subjects' evidence (`StoreBindings.noteEvidence`):
+    /// the evidence registries and the roster, whose revenue a 高企's implied R&D is a share of.
+    static func notedRegistries(_ catalog: RegistryCatalog, available: Set<Form>) -> [Registry] {
+        evidenceRegistries(catalog, available: available)
+            + (available.contains(.roster) ? [catalog.registry("roster")].compactMap { $0 } : [])
+    }
+
     /// The 107-2 fields an entry compares with the evidence (what the rule stage notes of each subject).
     static func comparedFields(_ catalog: RegistryCatalog, available: Set<Form>) -> Set<String> {
         Set(["rd_exp_total"] + evidenceRegistries(catalog, available: available).compactMap { $0.evidence?.compareWith })
     }
 
-    private func readBlocks(registries: [Registry], size: Int, emit: (Block) throws -> Void) throws {
-        let roster = available.contains(.roster) ? catalog.registry("roster") : nil
+    private func readBlocks(registries: [Registry], displays: [Display], size: Int, lookedUp: Counter,
+                            emit: ([OmissionEntry]) throws -> Void) throws {
+        let looked = Self.notedRegistries(catalog, available: available)
         let compared = Self.comparedFields(catalog, available: available)
-        // The subjects come in USCC order, so each (registry, period) is read as one sorted stream beside them:
-        // looking each block's keys up through the index fetched registry rows at random (a third of this stage).
-        let streams = RegistryStreams(store: store, run: writer.runID)
-        defer { streams.closeAll() }
         try writer.forEachOmissionSubjectBlock(fields: compared.sorted(), size: size) { subjects in
-            let keys = subjects.map(\.uscc)
-            let names = subjects.map(\.name)
-            let periods = Set(subjects.map(\.period))
-            guard !keys.isEmpty else { return }
+            guard !subjects.isEmpty else { return }
+            // Subjects noted without their evidence (found after their block, or in a block of several periods)
+            // are looked up by key, by USCC and then by exact name for a malformed USCC, as the rules matched them.
+            let missing = subjects.filter { $0.evidence == nil }
+            lookedUp.value += missing.count
             var found: [String: [String: RegistryMatch]] = [:]
-            var revenue: [String: Milli] = [:]
-            let malformed = RegistryReadAhead.malformedByName(usccs: keys, names: names)
-            try writer.withDatabase { db in
-                for period in periods.sorted() {
-                    for r in registries {
-                        // By USCC from the stream, then by exact name for malformed USCCs, as the rules matched them.
-                        let numeric = [r.evidence?.amount].compactMap { $0 }
-                        let texts = r.evidence?.show ?? []
-                        let m = try RegistryReadAhead.matches(
-                            db, registry: r, run: writer.runID, store: store, numeric: numeric, texts: texts,
-                            usccs: keys, names: names, malformed: malformed, periods: [period], stream: { p in
-                                try streams.stream(db, r, period: p, numeric: numeric, texts: texts)
-                            }).matches
-                        // One period is the usual block: its matches are taken whole, not copied entry by entry.
-                        if found[r.name] == nil { found[r.name] = m } else { found[r.name]!.merge(m) { a, _ in a } }
-                    }
-                    if let roster {
-                        for (u, m) in try streams.stream(db, roster, period: period, numeric: ["revenue"])
-                            .matches(wanted: keys) {
-                            revenue[u] = m.sums["revenue"]
+            if !missing.isEmpty {
+                let keys = missing.map(\.uscc), names = missing.map(\.name)
+                let malformed = RegistryReadAhead.malformedByName(usccs: keys, names: names)
+                try writer.withDatabase { db in
+                    for period in Set(missing.map(\.period)).sorted() {
+                        for r in looked {
+                            let numeric = r.name == "roster" ? ["revenue"] : [r.evidence?.amount].compactMap { $0 }
+                            let m = try RegistryReadAhead.matches(
+                                db, registry: r, run: writer.runID, store: store, numeric: numeric,
+                                texts: r.evidence?.show ?? [], usccs: keys, names: names, malformed: malformed,
+                                periods: [period], stream: nil).matches
+                            found[r.name, default: [:]].merge(m) { a, _ in a }
                         }
                     }
                 }
@@ -129,23 +121,27 @@ struct OmissionBuilder {
             var previousRD: [String: Milli] = [:]
             if let previous, let previousRun {
                 previousRD = try previous.read { db in
-                    try StoreBindings.previousValues(db, run: previousRun, field: "rd_exp_total", uscc: keys)
+                    try StoreBindings.previousValues(db, run: previousRun, field: "rd_exp_total", uscc: subjects.map(\.uscc))
                 }
             }
-            try emit(Block(subjects: subjects, found: found, revenue: revenue, previousRD: previousRD))
+            try emit(subjects.map { s in
+                let evidence = s.evidence ?? found.compactMapValues { $0[s.uscc] }
+                return entry(for: s, registries: registries, displays: displays, evidence: evidence,
+                             revenue: evidence["roster"]?.sums["revenue"], previous: previousRD[s.uscc])
+            })
         }
     }
 
     private func fieldName(_ field: String) -> String { dictionary.field(field)?.name ?? field }
 
     private func entry(for s: OmissionSubject, registries: [Registry], displays: [Display],
-                       found: [String: [String: RegistryMatch]], revenue: Milli?, previous: Milli?) -> OmissionEntry {
+                       evidence found: [String: RegistryMatch], revenue: Milli?, previous: Milli?) -> OmissionEntry {
         func reported(_ field: String) -> Milli { s.record?[field]?.milli ?? Milli(raw: 0) }
         var evidence: [(String, JSONValue)] = []
         var zh: [String] = []
         var gaps: [Gap] = []
         for (index, r) in registries.enumerated() {
-            guard let m = found[r.name]?[s.uscc], m.rows > 0, let e = r.evidence else { continue }
+            guard let m = found[r.name], m.rows > 0, let e = r.evidence else { continue }
             let display = displays[index]
             var fields: [(String, JSONValue)] = [("rows", .int(m.rows))]
             var parts: [String] = []

@@ -6,6 +6,10 @@ import YingtongStore
 /// group the run's findings nor to sort its records again (at 1,000,000 enterprises with registries those two
 /// sorts were about 4 s of the list's stage).
 struct OmissionNotes {
+    /// Whether the rule stages note each subject's evidence (always, but for the test that checks the list's own
+    /// lookup of it gives the same list).
+    @TaskLocal static var notesEvidence = true
+
     let rules: Set<String>
     /// The 107-2 fields the list compares (`OmissionBuilder.comparedFields`); the rule stage reads them.
     let fields: [String]
@@ -30,9 +34,10 @@ struct OmissionNotes {
     }
 
     /// Notes what was found since the last call. A subject among `block`'s rows is noted with its record's values
-    /// (`sent`) or as a unit that sent nothing (the units-that-sent-nothing stage's blocks); any other, or one whose
-    /// block lacks a compared field, is noted for the list to look up.
-    mutating func flush(_ writer: RunWriter, block: RecordBatch?, sent: Bool) throws {
+    /// (`sent`) or as a unit that sent nothing (the units-that-sent-nothing stage's blocks), and with what the
+    /// evidence registries hold on it (`bindings`, prepared for the block); any other, or one whose block lacks a
+    /// compared field, is noted for the list to look up.
+    mutating func flush(_ writer: RunWriter, block: RecordBatch?, sent: Bool, bindings: StoreBindings? = nil) throws {
         guard !pending.isEmpty else { return }
         var rowOf: [Key: Int] = [:]
         var columns: [(String, Int)] = []
@@ -42,9 +47,15 @@ struct OmissionNotes {
             columns = fields.compactMap { f in block.columnPosition(f).map { (f, $0) } }
         }
         let complete = columns.count == fields.count
+        let sorted = pending.sorted(by: { $0.key < $1.key })
+        var evidence: [String: [String: RegistryMatch]]?
+        if let block, let bindings {
+            let rows = sorted.compactMap { rowOf[$0.key] }
+            evidence = bindings.evidence(for: rows.map { block.uscc[$0] }, names: rows.map { block.name[$0] })
+        }
         var subjects: [NotedOmissionSubject] = []
         subjects.reserveCapacity(pending.count)
-        for (key, rules) in pending.sorted(by: { $0.key < $1.key }) {
+        for (key, rules) in sorted {
             var record = NotedOmissionSubject.Record.unknown
             if let block, let i = rowOf[key] {
                 if !sent {
@@ -55,7 +66,18 @@ struct OmissionNotes {
                     record = .sent(values, name: block.name[i], regionCode: block.regionCode[i])
                 }
             }
-            subjects.append(NotedOmissionSubject(uscc: key.uscc, period: key.period, rules: rules.sorted(), record: record))
+            var noted = NotedOmissionSubject(uscc: key.uscc, period: key.period, rules: rules.sorted(), record: record)
+            if let evidence, let bindings, rowOf[key] != nil {
+                var kept: [String: RegistryMatch] = [:]
+                for (registry, matches) in evidence {
+                    guard var m = matches[key.uscc] else { continue }
+                    let sums = bindings.evidenceSums[registry] ?? []
+                    m.sums = m.sums.filter { sums.contains($0.key) }
+                    kept[registry] = m
+                }
+                noted.evidence = kept
+            }
+            subjects.append(noted)
         }
         pending.removeAll(keepingCapacity: true)
         try writer.note(omissionSubjects: subjects)

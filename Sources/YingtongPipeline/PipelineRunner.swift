@@ -171,7 +171,12 @@ public struct PipelineRunner {
             let omissionRules = engines.reduce(into: Set<String>()) { $0.formUnion($1.omissionRules) }
             var notes = OmissionNotes(rules: omissionRules,
                                       fields: OmissionBuilder.comparedFields(.standard, available: availableForms))
-            if !omissionRules.isEmpty { try writer.beginNotingOmissionSubjects() }
+            if !omissionRules.isEmpty {
+                try writer.beginNotingOmissionSubjects()
+                if OmissionNotes.notesEvidence {
+                    bindings.noteEvidence(OmissionBuilder.notedRegistries(.standard, available: availableForms))
+                }
+            }
             func record(_ result: RuleResult) throws {
                 if let failure = bindings.failure { throw failure }
                 let violations = markNameMatches(result.violations)
@@ -211,7 +216,7 @@ public struct PipelineRunner {
                             groups[i] = engine.makeGroupState()
                         }
                     }
-                    try notes.flush(writer, block: activity, sent: true)
+                    try notes.flush(writer, block: activity, sent: true, bindings: bindings)
                 }
             }
             for (i, engine) in engines.enumerated() where !closesPerBlock[i] {
@@ -228,15 +233,19 @@ public struct PipelineRunner {
                     for engine in engines where engine.examinesUnreported {
                         try record(engine.evaluateUnreported(batch, bindings: bindings))
                     }
-                    try notes.flush(writer, block: batch.activity, sent: false)
+                    try notes.flush(writer, block: batch.activity, sent: false, bindings: bindings)
                 }
                 stage("未报送单位核查")
             }
             if !omissionRules.isEmpty {
-                omissionCount = try OmissionBuilder(writer: writer, store: store, catalog: .standard,
-                                                    available: availableForms, previous: previousStore,
-                                                    previousRun: previousRun)
+                let list = try OmissionBuilder(writer: writer, store: store, catalog: .standard,
+                                               available: availableForms, previous: previousStore,
+                                               previousRun: previousRun)
                     .build(blockSize: d.batchSize)
+                omissionCount = list.entries
+                if list.evidenceLookedUp > 0 {
+                    log("应统尽统排查清单：\(list.evidenceLookedUp) 个对象的外部名单证据在审核时未随记录记下，已按键补查")
+                }
                 stage("应统尽统排查清单")
             }
         }

@@ -32,6 +32,12 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
     private let available: Set<Form>
     /// USCCs of the current block matched to some registry by name (their own USCC is malformed).
     private(set) var matchedByName: Set<String> = []
+    /// The registries whose rows the 应统尽统 list quotes (with the roster, for revenue), read with their texts so
+    /// that the rule stages can note each subject's evidence (`evidence(for:names:)`); empty without omission rules.
+    private var evidenceTexts: [String: [String]] = [:]
+    /// The sums the list uses of each of those registries (its amount; the roster's revenue): a note keeps only
+    /// these.
+    private(set) var evidenceSums: [String: Set<String>] = [:]
     /// A store error met while binding: the protocol cannot throw, so the runner checks this after each block —
     /// an unreadable store must stop the run, never turn rules into "not applicable".
     private(set) var failure: Error?
@@ -55,6 +61,17 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
                 SELECT id FROM run WHERE region_code = ? AND period = ? AND status = 'ok'
                 ORDER BY (pipeline = ?) DESC, id DESC LIMIT 1
                 """, arguments: [region, period, pipeline])
+        }
+    }
+
+    /// Makes the registries of `evidence` (the omission list's, `OmissionBuilder.evidenceRegistries`, and the
+    /// roster) part of every block's reads, with the texts the list quotes.
+    func noteEvidence(_ evidence: [Registry]) {
+        evidenceTexts = [:]
+        evidenceSums = [:]
+        for r in evidence {
+            evidenceTexts[r.name] = r.evidence?.show ?? []
+            evidenceSums[r.name] = Set(r.form == .roster ? ["revenue"] : [r.evidence?.amount].compactMap { $0 })
         }
     }
 
@@ -108,7 +125,8 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         do {
             let found = try writer.withDatabase { db in
                 try RegistryReadAhead.matches(db, registry: registry, run: writer.runID, store: store,
-                                              numeric: registry.lookupFields(dictionary), usccs: blockUSCCs,
+                                              numeric: registry.lookupFields(dictionary),
+                                              texts: evidenceTexts[name] ?? [], usccs: blockUSCCs,
                                               names: blockNames, periods: blockPeriods, stream: nil)
             }
             matchedByName.formUnion(found.byName)
@@ -120,11 +138,36 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         }
     }
 
-    /// A reader of `registries` for the rule stage's ordered blocks, to run on the block-reading thread.
+    /// A reader of `registries` (those the rules use) for the rule stage's ordered blocks, to run on the
+    /// block-reading thread; the evidence registries come with them.
     func readAhead(_ registries: Set<String>) -> RegistryReadAhead {
-        RegistryReadAhead(registries: registries.sorted().compactMap { name in
+        RegistryReadAhead(registries: registries.union(evidenceTexts.keys).sorted().compactMap { name in
             catalog.registry(name).flatMap { available.contains($0.form) ? $0 : nil }
-        }, store: store, run: writer.runID, dictionary: dictionary)
+        }, forRules: registries, texts: evidenceTexts, store: store, run: writer.runID, dictionary: dictionary)
+    }
+
+    /// What the evidence registries hold on `usccs` (some of the block's units, with their names) in the block's
+    /// one period: registry name → USCC → match. Taken from the block's reads when they hold the registry, else
+    /// looked up for these units only (the units-that-sent-nothing stage's blocks). Nil when the block spans
+    /// several periods or a registry could not be read: the list then looks the evidence up itself.
+    func evidence(for usccs: [String], names: [String?]) -> [String: [String: RegistryMatch]]? {
+        guard !evidenceTexts.isEmpty, blockPeriods.count == 1, failure == nil else { return nil }
+        var out: [String: [String: RegistryMatch]] = [:]
+        for (name, texts) in evidenceTexts {
+            if let cached = registryCache[name] { out[name] = cached; continue }
+            guard let registry = catalog.registry(name), available.contains(registry.form) else { return nil }
+            do {
+                out[name] = try writer.withDatabase { db in
+                    try RegistryReadAhead.matches(db, registry: registry, run: writer.runID, store: store,
+                                                  numeric: registry.lookupFields(dictionary), texts: texts,
+                                                  usccs: usccs, names: names, periods: blockPeriods, stream: nil)
+                }.matches
+            } catch {
+                failure = failure ?? error
+                return nil
+            }
+        }
+        return out
     }
 
     func listed(_ registry: String, uscc: [String], period: [Int]) -> [Bool]? {
@@ -152,15 +195,22 @@ final class RegistryReadAhead: @unchecked Sendable {
     // @unchecked: used by the block-reading thread only, between the pass's start and `close` after it ended.
     private let registries: [Registry]
     private let numeric: [[String]]
+    private let texts: [[String]]
+    /// Registries read for the rules; the others are read as evidence for the omission list only, and a match by
+    /// name there does not mark the rules' findings as resting on one.
+    private let forRules: Set<String>
     private let streams: RegistryStreams
     private let store: Store
     private let run: Int64
 
-    init(registries: [Registry], store: Store, run: Int64, dictionary: FieldDictionary) {
+    init(registries: [Registry], forRules: Set<String>, texts: [String: [String]], store: Store, run: Int64,
+         dictionary: FieldDictionary) {
         self.registries = registries
+        self.forRules = forRules
         self.store = store
         self.run = run
         numeric = registries.map { $0.lookupFields(dictionary) }
+        self.texts = registries.map { texts[$0.name] ?? [] }
         streams = RegistryStreams(store: store, run: run)
     }
 
@@ -169,14 +219,16 @@ final class RegistryReadAhead: @unchecked Sendable {
         guard !registries.isEmpty else { return out }
         let periods = Set(block.period)
         let malformed = Self.malformedByName(usccs: block.uscc, names: block.name)
-        for (registry, numeric) in zip(registries, numeric) {
-            let found = try Self.matches(db, registry: registry, run: run, store: store, numeric: numeric,
+        for (i, registry) in registries.enumerated() {
+            let numeric = numeric[i], texts = texts[i]
+            let found = try Self.matches(db, registry: registry, run: run, store: store, numeric: numeric, texts: texts,
                                          usccs: block.uscc, names: block.name, malformed: malformed, periods: periods,
                                          stream: { period in
-                                             try self.streams.stream(db, registry, period: period, numeric: numeric)
+                                             try self.streams.stream(db, registry, period: period, numeric: numeric,
+                                                                     texts: texts)
                                          })
             out.matches[registry.name] = found.matches
-            out.matchedByName.formUnion(found.byName)
+            if forRules.contains(registry.name) { out.matchedByName.formUnion(found.byName) }
         }
         return out
     }

@@ -218,3 +218,12 @@ func faultLine(_ code: String) -> Int {
         #expect(try findings(batchSize: 3) == big)
     }
 }
+
+/// A run's log lines, gathered from whichever thread logs them.
+final class LogLines: @unchecked Sendable {
+    // @unchecked: every access holds the lock.
+    private let lock = NSLock()
+    private var gathered: [String] = []
+    func append(_ line: String) { lock.withLock { gathered.append(line) } }
+    var lines: [String] { lock.withLock { gathered } }
+}

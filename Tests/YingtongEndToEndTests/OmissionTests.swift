@@ -9,11 +9,12 @@ import GRDB
 /// kind (FAULTS.md); the expected list was computed independently of yingtong by
 /// fixtures/demo-county/make_registries.py from the generator's model and DOMAIN §4.
 @Suite(.serialized) struct OmissionTests {
-    static let run: (dir: URL, result: RunResult) = {
+    static let run: (dir: URL, result: RunResult, log: [String]) = {
         let dir = temporaryDirectory()
+        let log = LogLines()
         _ = try! PipelineRunner(definition: demoPipeline(period: 2022, in: dir)).run()
-        let result = try! PipelineRunner(definition: demoPipeline(period: 2023, in: dir)).run()
-        return (dir, result)
+        let result = try! PipelineRunner(definition: demoPipeline(period: 2023, in: dir), log: log.append).run()
+        return (dir, result, log.lines)
     }()
 
     func violations(_ rule: String) throws -> [Row] {
@@ -40,6 +41,29 @@ import GRDB
         #expect(got.count == expected.count)
         for (g, e) in zip(got, expected) { #expect(g == e) }
         #expect(Self.run.result.counts["omissions"] == expected.count)
+    }
+
+    /// The rule stages note what the registries hold on each subject, so the list does not read them again; a
+    /// subject noted without it (here: every one) is looked up by key, by USCC and then by exact name as the rules
+    /// matched it, and the list comes out the same.
+    @Test func evidenceNotedByTheRulesAndLookedUpByTheListAgree() throws {
+        let noted = Self.run
+        #expect(!noted.log.contains { $0.contains("补查") }, "审核阶段应随记录记下全部证据")
+        let dir = temporaryDirectory()
+        let log = LogLines()
+        _ = try PipelineRunner(definition: demoPipeline(period: 2022, in: dir)).run()
+        let looked = try OmissionNotes.$notesEvidence.withValue(false) {
+            try PipelineRunner(definition: demoPipeline(period: 2023, in: dir), log: log.append).run()
+        }
+        #expect(log.lines.contains { $0.contains("\(looked.counts["omissions"] ?? -1) 个对象的外部名单证据") })
+        func list(_ r: RunResult) throws -> [OmissionEntry] {
+            let store = try Store(path: r.storePath, readOnly: true)
+            defer { try? store.close() }
+            return try store.omissions(run: r.runID)
+        }
+        let a = try list(noted.result), b = try list(looked)
+        #expect(a.count == b.count && a.count > 20)
+        for (x, y) in zip(a, b) { #expect(x == y) }
     }
 
     @Test func theListIsExportedForPeopleSortedByAmount() throws {

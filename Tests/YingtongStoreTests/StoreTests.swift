@@ -469,6 +469,43 @@ struct OmissionSubjectTests {
         #expect(got.count == 1)
         #expect(got.first?.record?["rd_exp_total"]?.milli == k("7.5") && got.first?.name == "甲")
     }
+
+    /// Evidence noted with a subject comes back whole (rows, sums, texts; a separator inside a value becomes a
+    /// space, never a split); the first note of it stands; a subject noted without evidence has none (the list
+    /// looks it up), one noted with no registry rows has an empty set, not nil.
+    @Test func notedEvidenceComesBackWithItsSubject() throws {
+        let (store, _) = try makeStore()
+        let w = try store.beginRun(run())
+        try w.beginNotingOmissionSubjects()
+        var hte = RegistryMatch()
+        hte.rows = 2
+        hte.sums = ["revenue": k("1200.5"), "flag": k("1")]
+        hte.texts = ["hte_cert_no": ["GR202333000001", "GR2023\u{1F}2"], "hte_issued_on": []]
+        var tax = RegistryMatch()
+        tax.rows = 1
+        tax.sums = ["rd_deduction_base": k("88")]
+        let sent = NotedOmissionSubject.Record.sent(["rd_exp_total": k("1")], name: "甲", regionCode: "330122")
+        try w.note(omissionSubjects: [
+            NotedOmissionSubject(uscc: usccA, period: 2023, rules: ["X01"], record: sent,
+                                 evidence: ["hte": hte, "tax_deduction": tax]),
+            NotedOmissionSubject(uscc: usccB, period: 2023, rules: ["X02"], record: .none, evidence: [:]),
+            NotedOmissionSubject(uscc: usccC, period: 2023, rules: ["X03"], record: .unknown),
+        ])
+        try w.note(omissionSubjects: [
+            NotedOmissionSubject(uscc: usccA, period: 2023, rules: ["X04"], record: sent, evidence: ["hte": tax]),
+            NotedOmissionSubject(uscc: usccC, period: 2023, rules: ["X05"], record: .unknown),
+        ])
+        var got: [OmissionSubject] = []
+        try w.forEachOmissionSubjectBlock(fields: ["rd_exp_total"], size: 2) { got += $0 }
+        try w.rollback()
+        let byUSCC = Dictionary(uniqueKeysWithValues: got.map { ($0.uscc, $0) })
+        var cleaned = hte
+        cleaned.texts["hte_cert_no"] = ["GR202333000001", "GR2023 2"]
+        #expect(byUSCC[usccA]?.evidence == ["hte": cleaned, "tax_deduction": tax])
+        #expect(byUSCC[usccA]?.rules == ["X01", "X04"])
+        #expect(byUSCC[usccB]?.evidence == [:])
+        #expect(byUSCC[usccC]?.evidence == nil)
+    }
 }
 
 @Suite("Name indexes built after the load")
