@@ -84,13 +84,8 @@ extension RunWriter {
           uscc TEXT NOT NULL, period INTEGER NOT NULL, rules TEXT NOT NULL,
           state INTEGER,        -- 1 sent (values below), 0 sent nothing, NULL not known
           name TEXT, region_code TEXT, vals TEXT,
-          evidence INTEGER NOT NULL DEFAULT 0,   -- 1: its registry matches are in yt_omission_evidence
-          PRIMARY KEY (uscc, period)) WITHOUT ROWID;
-        CREATE TEMP TABLE IF NOT EXISTS yt_omission_evidence (
-          uscc TEXT NOT NULL, period INTEGER NOT NULL, registry TEXT NOT NULL, rows INTEGER NOT NULL,
-          sums TEXT NOT NULL,   -- field=raw;field=raw
-          texts TEXT NOT NULL,  -- field US value US value GS field …  (unit and group separators)
-          PRIMARY KEY (uscc, period, registry)) WITHOUT ROWID
+          evidence TEXT,        -- its registry matches (EvidenceText), NULL when not noted
+          PRIMARY KEY (uscc, period)) WITHOUT ROWID
         """
 
     /// Starts noting this run's omission subjects (see `note(omissionSubjects:)`), forgetting any noted before.
@@ -98,7 +93,6 @@ extension RunWriter {
         try withDatabase { db in
             try db.execute(sql: Self.notedSubjectsSQL)
             try db.execute(sql: "DELETE FROM yt_omission_subject")
-            try db.execute(sql: "DELETE FROM yt_omission_evidence")
         }
     }
 
@@ -116,12 +110,8 @@ extension RunWriter {
                   rules = rules || ',' || excluded.rules,
                   state = CASE WHEN state IS excluded.state AND vals IS excluded.vals THEN state END,
                   vals = CASE WHEN state IS excluded.state AND vals IS excluded.vals THEN vals END,
-                  evidence = MAX(evidence, excluded.evidence)
+                  evidence = COALESCE(evidence, excluded.evidence)
                 """)
-            let evidenceStmt = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO yt_omission_evidence (uscc, period, registry, rows, sums, texts) VALUES (?, ?, ?, ?, ?, ?)
-                """)
-            var e = RawBinder(evidenceStmt, db: db)
             var b = RawBinder(stmt, db: db)
             for s in omissionSubjects {
                 b.text(s.uscc)
@@ -138,55 +128,60 @@ extension RunWriter {
                 case .unknown:
                     b.int(nil); b.text(nil); b.text(nil); b.text(nil)
                 }
-                b.int(s.evidence == nil ? 0 : 1)
+                b.text(s.evidence.map(EvidenceText.encode))
                 try b.step()
-                for (registry, m) in s.evidence ?? [:] {
-                    e.text(s.uscc)
-                    e.int(Int64(s.period))
-                    e.text(registry)
-                    e.int(Int64(m.rows))
-                    e.text(EvidenceText.sums(m.sums))
-                    e.text(EvidenceText.texts(m.texts))
-                    try e.step()
-                }
             }
         }
     }
 }
 
-/// The noted evidence's text columns. The separators are ASCII control characters, which a registry's values never
-/// need: one in a value (a stray byte in a CSV) is written as a space rather than split the value.
+/// A subject's noted evidence as one text: per registry its name, row count, sums and texts. The separators are
+/// ASCII control characters, which a registry's values never need: one in a value (a stray byte in a CSV) is written
+/// as a space rather than split the value. One column on the subject's row, not a row per registry: the rule stage
+/// writes it for every subject, and the inserts were most of noting them.
 enum EvidenceText {
-    static let unit = UInt8(0x1F), group = UInt8(0x1D)
+    static let registrySeparator = UInt8(0x1C), part = UInt8(0x1E), field = UInt8(0x1D), value = UInt8(0x1F)
 
-    static func sums(_ sums: [String: Milli]) -> String {
-        sums.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.raw)" }.joined(separator: ";")
+    static func encode(_ evidence: [String: RegistryMatch]) -> String {
+        var out = ""
+        for (name, m) in evidence.sorted(by: { $0.key < $1.key }) {
+            if !out.isEmpty { out += "\u{1C}" }
+            out += name + "\u{1E}" + String(m.rows) + "\u{1E}"
+            out += m.sums.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.raw)" }.joined(separator: ";")
+            out += "\u{1E}"
+            out += m.texts.sorted { $0.key < $1.key }.map { field, values in
+                ([field] + values.map(clean)).joined(separator: "\u{1F}")
+            }.joined(separator: "\u{1D}")
+        }
+        return out
     }
 
-    static func texts(_ texts: [String: [String]]) -> String {
-        func clean(_ s: String) -> String {
-            s.utf8.contains(where: { $0 == unit || $0 == group }) ? String(s.map { $0 == "\u{1F}" || $0 == "\u{1D}" ? " " : $0 }) : s
-        }
-        return texts.sorted { $0.key < $1.key }.map { field, values in
-            ([field] + values.map(clean)).joined(separator: "\u{1F}")
-        }.joined(separator: "\u{1D}")
+    private static func clean(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 >= 0x1C && $0 <= 0x1F }) else { return s }
+        return String(String.UnicodeScalarView(s.unicodeScalars.map { (0x1C...0x1F).contains($0.value) ? " " : $0 }))
     }
 
-    static func match(rows: Int, sums: [String], texts: String) -> RegistryMatch {
-        var m = RegistryMatch()
-        m.rows = rows
-        for pair in sums {
-            let utf8 = pair.utf8
-            guard let eq = utf8.firstIndex(of: UInt8(ascii: "=")),
-                  let raw = Int64(Substring(utf8[utf8.index(after: eq)...])) else { continue }
-            m.sums[String(Substring(utf8[..<eq]))] = Milli(raw: raw)
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> [String: RegistryMatch] {
+        func text<C: Collection<UInt8>>(_ c: C) -> String { String(decoding: c, as: UTF8.self) }
+        var out: [String: RegistryMatch] = [:]
+        for record in bytes.split(separator: registrySeparator, omittingEmptySubsequences: true) {
+            let parts = record.split(separator: part, maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count == 4 else { continue }
+            var m = RegistryMatch()
+            m.rows = Int(text(parts[1])) ?? 0
+            for pair in parts[2].split(separator: UInt8(ascii: ";")) {
+                guard let eq = pair.firstIndex(of: UInt8(ascii: "=")),
+                      let raw = Int64(text(pair[pair.index(after: eq)...])) else { continue }
+                m.sums[text(pair[..<eq])] = Milli(raw: raw)
+            }
+            for f in parts[3].split(separator: field, omittingEmptySubsequences: true) {
+                let pieces = f.split(separator: value, omittingEmptySubsequences: false)
+                guard let name = pieces.first else { continue }
+                m.texts[text(name)] = pieces.dropFirst().map { text($0) }
+            }
+            out[text(parts[0])] = m
         }
-        for part in texts.utf8.split(separator: group, omittingEmptySubsequences: true) {
-            let pieces = part.split(separator: unit, omittingEmptySubsequences: false).map { String(Substring($0)) }
-            guard let field = pieces.first else { continue }
-            m.texts[field] = Array(pieces.dropFirst())
-        }
-        return m
+        return out
     }
 }
 
@@ -216,8 +211,6 @@ extension RunWriter {
                 var out: [OmissionSubject] = []
                 /// Subjects noted without knowing their record (state NULL): looked up below.
                 var unknown: [Int] = []
-                /// Subjects noted with their evidence: read below.
-                var withEvidence: [Int] = []
                 while out.count < size, let uscc = stream.currentKey, let stmt = stream.stmt {
                     var subject = OmissionSubject(uscc: uscc, period: Int(sqlite3_column_int64(stmt, 1)),
                                                   rules: Set(Self.fields(stmt, 2, separator: UInt8(ascii: ","))).sorted(),
@@ -236,44 +229,14 @@ extension RunWriter {
                         subject.name = sqlite3_column_text(stmt, 4).map { String(cString: $0) }
                         subject.regionCode = sqlite3_column_text(stmt, 5).map { String(cString: $0) }
                     }
-                    if sqlite3_column_int64(stmt, 7) == 1 { withEvidence.append(out.count) }
+                    if let e = sqlite3_column_blob(stmt, 7) {
+                        subject.evidence = EvidenceText.decode(UnsafeBufferPointer(
+                            start: e.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_column_bytes(stmt, 7))))
+                    } else if sqlite3_column_type(stmt, 7) != SQLITE_NULL {
+                        subject.evidence = [:]   // noted: no registry holds the unit
+                    }
                     out.append(subject)
                     try stream.advance()
-                }
-                // The block's noted evidence is one range of the table's key; it comes in the subjects' order, so the
-                // two are walked side by side (GRDB's row decoding was a third of this thread).
-                if let first = withEvidence.first, let last = withEvidence.last {
-                    let evidence = try db.cachedStatement(sql: """
-                        SELECT uscc, period, registry, rows, sums, texts FROM yt_omission_evidence
-                        WHERE uscc BETWEEN ?1 AND ?2 ORDER BY uscc, period, registry
-                        """)
-                    var b = RawBinder(evidence, db: db)
-                    b.text(out[first].uscc)
-                    b.text(out[last].uscc)
-                    let e = b.stmt
-                    defer { sqlite3_reset(e) }
-                    for i in withEvidence { out[i].evidence = [:] }
-                    var next = 0
-                    while true {
-                        let rc = sqlite3_step(e)
-                        if rc == SQLITE_DONE { break }
-                        guard rc == SQLITE_ROW else {
-                            throw DatabaseError(resultCode: ResultCode(rawValue: rc),
-                                                message: String(cString: sqlite3_errmsg(sqlite3_db_handle(e))))
-                        }
-                        let uscc = Self.text(e, 0), period = Int(sqlite3_column_int64(e, 1))
-                        // In SQLite's order: USCC bytes, then period.
-                        func before(_ s: OmissionSubject) -> Bool {
-                            s.uscc == uscc ? s.period < period : s.uscc.utf8.lexicographicallyPrecedes(uscc.utf8)
-                        }
-                        while next < withEvidence.count, before(out[withEvidence[next]]) { next += 1 }
-                        guard next < withEvidence.count else { break }
-                        let i = withEvidence[next]
-                        guard out[i].uscc == uscc, out[i].period == period else { continue }
-                        out[i].evidence![Self.text(e, 2)] = EvidenceText.match(
-                            rows: Int(sqlite3_column_int64(e, 3)), sums: Self.fields(e, 4, separator: UInt8(ascii: ";")),
-                            texts: Self.text(e, 5))
-                    }
                 }
                 // The records of the subjects noted without them, in one query per 900 keys (a statement per
                 // enterprise cost more to prepare, a 150-column SELECT *, than to run); a (uscc, period) sent twice
@@ -318,11 +281,6 @@ extension RunWriter {
             if block.isEmpty { return }
             try body(block)
         }
-    }
-
-    private static func text(_ stmt: OpaquePointer, _ column: Int32) -> String {
-        guard let p = sqlite3_column_text(stmt, column) else { return "" }
-        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, column))), as: UTF8.self)
     }
 
     /// A text column's parts between `separator` bytes, cut from its bytes (the notes' rule lists and values are

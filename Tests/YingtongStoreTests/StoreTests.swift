@@ -480,7 +480,7 @@ struct OmissionSubjectTests {
         var hte = RegistryMatch()
         hte.rows = 2
         hte.sums = ["revenue": k("1200.5"), "flag": k("1")]
-        hte.texts = ["hte_cert_no": ["GR202333000001", "GR2023\u{1F}2"], "hte_issued_on": []]
+        hte.texts = ["hte_cert_no": ["GR202333000001", "GR2023\u{1F}2", "GR\u{1C}3"], "hte_issued_on": []]
         var tax = RegistryMatch()
         tax.rows = 1
         tax.sums = ["rd_deduction_base": k("88")]
@@ -500,7 +500,7 @@ struct OmissionSubjectTests {
         try w.rollback()
         let byUSCC = Dictionary(uniqueKeysWithValues: got.map { ($0.uscc, $0) })
         var cleaned = hte
-        cleaned.texts["hte_cert_no"] = ["GR202333000001", "GR2023 2"]
+        cleaned.texts["hte_cert_no"] = ["GR202333000001", "GR2023 2", "GR 3"]
         #expect(byUSCC[usccA]?.evidence == ["hte": cleaned, "tax_deduction": tax])
         #expect(byUSCC[usccA]?.rules == ["X01", "X04"])
         #expect(byUSCC[usccB]?.evidence == [:])
