@@ -86,6 +86,11 @@ struct OmissionBuilder {
             + (available.contains(.roster) ? [catalog.registry("roster")].compactMap { $0 } : [])
     }
 
+    /// The amounts an entry uses of one of `notedRegistries`: its evidence amount, or the roster's revenue.
+    static func listedSums(_ r: Registry) -> [String] {
+        r.form == .roster ? ["revenue"] : [r.evidence?.amount].compactMap { $0 }
+    }
+
     /// The 107-2 fields an entry compares with the evidence (what the rule stage notes of each subject).
     static func comparedFields(_ catalog: RegistryCatalog, available: Set<Form>) -> Set<String> {
         Set(["rd_exp_total"] + evidenceRegistries(catalog, available: available).compactMap { $0.evidence?.compareWith })
@@ -108,9 +113,8 @@ struct OmissionBuilder {
                 try writer.withDatabase { db in
                     for period in Set(missing.map(\.period)).sorted() {
                         for r in looked {
-                            let numeric = r.name == "roster" ? ["revenue"] : [r.evidence?.amount].compactMap { $0 }
                             let m = try RegistryReadAhead.matches(
-                                db, registry: r, run: writer.runID, store: store, numeric: numeric,
+                                db, registry: r, run: writer.runID, store: store, numeric: Self.listedSums(r),
                                 texts: r.evidence?.show ?? [], usccs: keys, names: names, malformed: malformed,
                                 periods: [period], stream: nil).matches
                             found[r.name, default: [:]].merge(m) { a, _ in a }

@@ -71,7 +71,7 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
         evidenceSums = [:]
         for r in evidence {
             evidenceTexts[r.name] = r.evidence?.show ?? []
-            evidenceSums[r.name] = Set(r.form == .roster ? ["revenue"] : [r.evidence?.amount].compactMap { $0 })
+            evidenceSums[r.name] = Set(OmissionBuilder.listedSums(r))
         }
     }
 

@@ -122,7 +122,7 @@ extension RunWriter {
                     b.int(1)
                     b.text(name)
                     b.text(region)
-                    b.text(values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.raw)" }.joined(separator: ";"))
+                    b.text(EvidenceText.sums(values))
                 case .none:
                     b.int(0); b.text(nil); b.text(nil); b.text(nil)
                 case .unknown:
@@ -147,11 +147,26 @@ enum EvidenceText {
         for (name, m) in evidence.sorted(by: { $0.key < $1.key }) {
             if !out.isEmpty { out += "\u{1C}" }
             out += name + "\u{1E}" + String(m.rows) + "\u{1E}"
-            out += m.sums.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.raw)" }.joined(separator: ";")
+            out += sums(m.sums)
             out += "\u{1E}"
             out += m.texts.sorted { $0.key < $1.key }.map { field, values in
                 ([field] + values.map(clean)).joined(separator: "\u{1F}")
             }.joined(separator: "\u{1D}")
+        }
+        return out
+    }
+
+    /// Amounts as `field=raw;field=raw` (raw: Milli's exact integer), the form of a note's 107-2 values too.
+    static func sums(_ sums: [String: Milli]) -> String {
+        sums.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.raw)" }.joined(separator: ";")
+    }
+
+    static func sums<C: Collection<UInt8>>(from bytes: C) -> [String: Milli] where C.SubSequence: Collection<UInt8> {
+        var out: [String: Milli] = [:]
+        for pair in bytes.split(separator: UInt8(ascii: ";")) {
+            guard let eq = pair.firstIndex(of: UInt8(ascii: "=")),
+                  let raw = Int64(String(decoding: pair[pair.index(after: eq)...], as: UTF8.self)) else { continue }
+            out[String(decoding: pair[..<eq], as: UTF8.self)] = Milli(raw: raw)
         }
         return out
     }
@@ -169,11 +184,7 @@ enum EvidenceText {
             guard parts.count == 4 else { continue }
             var m = RegistryMatch()
             m.rows = Int(text(parts[1])) ?? 0
-            for pair in parts[2].split(separator: UInt8(ascii: ";")) {
-                guard let eq = pair.firstIndex(of: UInt8(ascii: "=")),
-                      let raw = Int64(text(pair[pair.index(after: eq)...])) else { continue }
-                m.sums[text(pair[..<eq])] = Milli(raw: raw)
-            }
+            m.sums = sums(from: parts[2])
             for f in parts[3].split(separator: field, omittingEmptySubsequences: true) {
                 let pieces = f.split(separator: value, omittingEmptySubsequences: false)
                 guard let name = pieces.first else { continue }
@@ -218,14 +229,10 @@ extension RunWriter {
                     if sqlite3_column_type(stmt, 3) == SQLITE_NULL {
                         unknown.append(out.count)
                     } else if sqlite3_column_int64(stmt, 3) == 1 {
-                        var values: [String: StoredValue] = [:]
-                        for pair in Self.fields(stmt, 6, separator: UInt8(ascii: ";")) {
-                            let utf8 = pair.utf8
-                            guard let eq = utf8.firstIndex(of: UInt8(ascii: "=")),
-                                  let raw = Int64(Substring(utf8[utf8.index(after: eq)...])) else { continue }
-                            values[String(Substring(utf8[..<eq]))] = .number(Milli(raw: raw))
+                        let vals = sqlite3_column_text(stmt, 6).map {
+                            UnsafeBufferPointer(start: $0, count: Int(sqlite3_column_bytes(stmt, 6)))
                         }
-                        subject.record = values
+                        subject.record = (vals.map { EvidenceText.sums(from: $0) } ?? [:]).mapValues { .number($0) }
                         subject.name = sqlite3_column_text(stmt, 4).map { String(cString: $0) }
                         subject.regionCode = sqlite3_column_text(stmt, 5).map { String(cString: $0) }
                     }
