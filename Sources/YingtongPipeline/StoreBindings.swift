@@ -159,7 +159,7 @@ final class StoreBindings: RuleBindings, @unchecked Sendable {
             do {
                 out[name] = try writer.withDatabase { db in
                     try RegistryReadAhead.matches(db, registry: registry, run: writer.runID, store: store,
-                                                  numeric: registry.lookupFields(dictionary), texts: texts,
+                                                  numeric: OmissionBuilder.listedSums(registry), texts: texts,
                                                   usccs: usccs, names: names, periods: blockPeriods, stream: nil)
                 }.matches
             } catch {
