@@ -150,7 +150,7 @@ struct OmissionBuilder {
             var fields: [(String, JSONValue)] = [("rows", .int(m.rows))]
             var parts: [String] = []
             for (t, shown) in zip(e.show, display.show) {
-                let values = m.texts[t] ?? []
+                let values = m.texts(t)
                 fields.append((t, .array(values.map { .string($0) })))
                 if !values.isEmpty { parts.append(shown + " " + values.joined(separator: "、")) }
             }

@@ -113,9 +113,11 @@ struct RowDecoder {
         storages = schema.fields.map { $0.storage ?? .text }
     }
 
+    /// nil for NULL (the only case in which SQLite gives no pointer for a text). The length comes from SQLite:
+    /// `String(cString:)` measured every text again.
     func text(_ stmt: OpaquePointer?, _ c: Int32) -> String? {
-        guard sqlite3_column_type(stmt, c) != SQLITE_NULL, let p = sqlite3_column_text(stmt, c) else { return nil }
-        return String(cString: p)
+        guard let p = sqlite3_column_text(stmt, c) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, c))), as: UTF8.self)
     }
 
     func append(_ stmt: OpaquePointer?, to batch: inout RecordBatch) {

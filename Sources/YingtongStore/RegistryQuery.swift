@@ -7,7 +7,35 @@ import YingtongModel
 public struct RegistryMatch: Sendable, Hashable {
     public var rows: Int = 0
     public var sums: [String: Milli] = [:]
-    public var texts: [String: [String]] = [:]
+    /// Each text column's values as SQLite's `group_concat` joins them (U+001F between values). The rule stage
+    /// reads every registry match of a block with the texts the 应统尽统 list quotes, but only the list's subjects
+    /// ever read them: splitting each match's texts into strings cost the reading thread an allocation per value.
+    public private(set) var joinedTexts: [String: String] = [:]
+
+    public init(rows: Int = 0, sums: [String: Milli] = [:], texts: [String: [String]] = [:]) {
+        self.rows = rows
+        self.sums = sums
+        self.texts = texts
+    }
+
+    /// Each text column's values. Empty values are not listed, and U+001F inside a value (a stray control byte in
+    /// a CSV) is kept as a space: it separates values.
+    public var texts: [String: [String]] {
+        get { joinedTexts.mapValues(Self.split) }
+        set {
+            joinedTexts = newValue.mapValues { values in
+                values.map { $0.contains("\u{1F}") ? $0.replacingOccurrences(of: "\u{1F}", with: " ") : $0 }
+                    .joined(separator: "\u{1F}")
+            }
+        }
+    }
+
+    /// One text column's values (none when the column was not read).
+    public func texts(_ column: String) -> [String] { joinedTexts[column].map(Self.split) ?? [] }
+
+    private static func split(_ joined: String) -> [String] { joined.split(separator: "\u{1F}").map(String.init) }
+
+    mutating func setJoinedText(_ column: String, _ joined: String?) { joinedTexts[column] = joined ?? "" }
 }
 
 /// SQL over a run's registry tables (`registry.*`, the roster, 火炬 data), keyed by USCC or, as a fallback for
@@ -94,8 +122,7 @@ public struct RegistryQuery: Sendable {
             if let milli = StoredValue.milli(v, storage: storage) { m.sums[f] = milli }
         }
         for (i, t) in texts.enumerated() {
-            let s = String.fromDatabaseValue(value(2 + numericColumns.count + i))
-            m.texts[t] = s.map { $0.split(separator: "\u{1F}").map(String.init) } ?? []
+            m.setJoinedText(t, String.fromDatabaseValue(value(2 + numericColumns.count + i)))
         }
         return m
     }

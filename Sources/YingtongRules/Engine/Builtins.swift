@@ -261,25 +261,30 @@ struct KeywordMatcher: Sendable {
     }
 
     func matches(_ s: String) -> Bool {
+        // Native strings are contiguous UTF-8: read them in place (a `var` copy for `withUTF8` cost a retain and
+        // a release per text); anything else is bridged once.
+        if let r = s.utf8.withContiguousStorageIfAvailable({ scan($0) }) { return r }
         var s = s
-        return s.withUTF8 { h in
-            let n = h.count
-            var i = 0
-            while i < n {
-                let c = h[i]
-                let candidates = byFirst[Int(c)]
-                if !candidates.isEmpty {
-                    for k in candidates where k.count <= n - i {
-                        var j = 1
-                        while j < k.count && h[i + j] == k[j] { j += 1 }
-                        if j == k.count { return true }
-                    }
+        return s.withUTF8 { scan($0) }
+    }
+
+    private func scan(_ h: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = h.count
+        var i = 0
+        while i < n {
+            let c = h[i]
+            let candidates = byFirst[Int(c)]
+            if !candidates.isEmpty {
+                for k in candidates where k.count <= n - i {
+                    var j = 1
+                    while j < k.count && h[i + j] == k[j] { j += 1 }
+                    if j == k.count { return true }
                 }
-                // Next character start (UTF-8 lead bytes say how long a character is).
-                i += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4
             }
-            return false
+            // Next character start (UTF-8 lead bytes say how long a character is).
+            i += c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4
         }
+        return false
     }
 }
 

@@ -19,6 +19,7 @@ final class Frame {
     var unbound: [String] = []
 
     private var cache: [String: Vec] = [:]
+    private static let yes: Set<String> = ["是", "1", "Y", "y", "true", "TRUE"]
     private var _projects: Frame?
 
     init(scope: RowScope, batch: EnterpriseBatch, bindings: any RuleBindings, parent: Frame? = nil) {
@@ -101,8 +102,14 @@ final class Frame {
         if f.type == .flag {
             return .bool((0..<count).map { i in
                 guard col.present[i], let t = col.texts[i] else { return triUnknown }
-                return ["是", "1", "Y", "y", "true", "TRUE"].contains(t) ? triTrue : triFalse
+                return Self.yes.contains(t) ? triTrue : triFalse
             })
+        }
+        // The column's own array when a missing value is already nil in it (as `Column.appendMissing` writes
+        // it): copying it element by element retained every text of the block, and freeing the copy released
+        // them again — the largest share of the evaluator's reference counting.
+        if col.texts.count == count, !(0..<count).contains(where: { !col.present[$0] && col.texts[$0] != nil }) {
+            return .text(col.texts)
         }
         return .text((0..<count).map { col.present[$0] ? col.texts[$0] : nil })
     }

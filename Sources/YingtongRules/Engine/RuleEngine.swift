@@ -97,8 +97,14 @@ struct Fingerprint: Hashable, Sendable {
                 guard x.ok[i] else { return nil }
                 h1.combine(x.v[i]); h2.combine(x.v[i])
             case .text(let t):
-                guard var s = t[i] else { return nil }
-                s.withUTF8 { h1.combine(bytes: UnsafeRawBufferPointer($0)); h2.combine(bytes: UnsafeRawBufferPointer($0)) }
+                guard let s = t[i] else { return nil }
+                let hashed: Void? = s.utf8.withContiguousStorageIfAvailable {
+                    h1.combine(bytes: UnsafeRawBufferPointer($0)); h2.combine(bytes: UnsafeRawBufferPointer($0))
+                }
+                if hashed == nil {
+                    var bridged = s
+                    bridged.withUTF8 { h1.combine(bytes: UnsafeRawBufferPointer($0)); h2.combine(bytes: UnsafeRawBufferPointer($0)) }
+                }
                 h1.combine(UInt8(0xFF)); h2.combine(UInt8(0xFF))   // 0xFF never occurs in UTF-8: parts cannot run together
             case .bool(let b):
                 guard b[i] != triUnknown else { return nil }
