@@ -158,14 +158,12 @@ public struct PipelineRunner {
             let bindings = StoreBindings(writer: writer, store: store, previous: previousStore, previousRun: previousRun,
                                          available: availableForms)
             /// Findings resting on a registry matched by name instead of USCC say so (issue: 应统尽统 matching).
-            func markNameMatches(_ violations: [Violation]) -> [Violation] {
-                guard !bindings.matchedByName.isEmpty else { return violations }
-                return violations.map { v in
-                    guard v.level >= 3, bindings.matchedByName.contains(v.uscc) else { return v }
-                    var m = v
-                    m.messageZh += "（外部名单按单位名称匹配：统一社会信用代码校验未通过）"
-                    m.observed += "; match=name"
-                    return m
+            /// In place: mapping every finding of every block copied each one to change a few.
+            func markNameMatches(_ violations: inout [Violation]) {
+                guard !bindings.matchedByName.isEmpty else { return }
+                for i in violations.indices where violations[i].level >= 3 && bindings.matchedByName.contains(violations[i].uscc) {
+                    violations[i].messageZh += "（外部名单按单位名称匹配：统一社会信用代码校验未通过）"
+                    violations[i].observed += "; match=name"
                 }
             }
             let omissionRules = engines.reduce(into: Set<String>()) { $0.formUnion($1.omissionRules) }
@@ -179,7 +177,8 @@ public struct PipelineRunner {
             }
             func record(_ result: RuleResult) throws {
                 if let failure = bindings.failure { throw failure }
-                let violations = markNameMatches(result.violations)
+                var violations = result.violations
+                markNameMatches(&violations)
                 notes.add(violations)
                 if !violations.isEmpty { try writer.insert(violations: violations) }
                 ruleViolations += violations.count
