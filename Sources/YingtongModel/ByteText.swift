@@ -31,6 +31,16 @@ public enum ByteText {
 
     public static func string(_ p: UnsafeBufferPointer<UInt8>) -> String { String(decoding: p, as: UTF8.self) }
 
+    /// Calls `body` with a string's UTF-8: in place when the string is stored contiguously (every native string),
+    /// else from a bridged copy. `String.withUTF8` needs a `var`, and that copy cost a retain and a release per
+    /// call in the rule stage's per-value loops.
+    @inlinable
+    public static func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if let r = try s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        var bridged = s
+        return try bridged.withUTF8(body)
+    }
+
     /// Trimmed text of a cell: ASCII trimming on bytes, Unicode trimming only when the cell has non-ASCII edges.
     public static func trimmedString(_ p: UnsafeBufferPointer<UInt8>) -> String {
         let t = trimmed(p)

@@ -48,9 +48,7 @@ public enum USCC {
     /// Runs once per record and project on the reading thread and once per enterprise in the rule stage, so it
     /// reads the string's UTF-8 in place: the copy into an array was 6% of the reading thread's time.
     public static func problem(_ s: String) -> Problem? {
-        if let r = s.utf8.withContiguousStorageIfAvailable({ problem(bytes: $0) }) { return r }
-        var s = s
-        return s.withUTF8 { problem(bytes: $0) }
+        ByteText.withUTF8(s) { problem(bytes: $0) }
     }
 
     private static func problem(bytes b: UnsafeBufferPointer<UInt8>) -> Problem? {

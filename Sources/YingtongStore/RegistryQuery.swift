@@ -10,13 +10,7 @@ public struct RegistryMatch: Sendable, Hashable {
     /// Each text column's values as SQLite's `group_concat` joins them (U+001F between values). The rule stage
     /// reads every registry match of a block with the texts the 应统尽统 list quotes, but only the list's subjects
     /// ever read them: splitting each match's texts into strings cost the reading thread an allocation per value.
-    public private(set) var joinedTexts: [String: String] = [:]
-
-    public init(rows: Int = 0, sums: [String: Milli] = [:], texts: [String: [String]] = [:]) {
-        self.rows = rows
-        self.sums = sums
-        self.texts = texts
-    }
+    private(set) var joinedTexts: [String: String] = [:]
 
     /// Each text column's values. Empty values are not listed, and U+001F inside a value (a stray control byte in
     /// a CSV) is kept as a space: it separates values.

@@ -260,13 +260,7 @@ struct KeywordMatcher: Sendable {
         byFirst = t
     }
 
-    func matches(_ s: String) -> Bool {
-        // Native strings are contiguous UTF-8: read them in place (a `var` copy for `withUTF8` cost a retain and
-        // a release per text); anything else is bridged once.
-        if let r = s.utf8.withContiguousStorageIfAvailable({ scan($0) }) { return r }
-        var s = s
-        return s.withUTF8 { scan($0) }
-    }
+    func matches(_ s: String) -> Bool { ByteText.withUTF8(s) { scan($0) } }
 
     private func scan(_ h: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = h.count
@@ -293,8 +287,7 @@ struct KeywordMatcher: Sendable {
 /// (UTF-8 is self-synchronising, so a byte match of valid UTF-8 is a character match.)
 func utf8Contains(_ s: String, _ needle: [UInt8]) -> Bool {
     if needle.isEmpty { return true }
-    var s = s
-    return s.withUTF8 { h in
+    return ByteText.withUTF8(s) { h in
         let n = needle.count
         guard h.count >= n else { return false }
         let first = needle[0]

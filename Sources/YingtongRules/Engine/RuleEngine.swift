@@ -98,13 +98,7 @@ struct Fingerprint: Hashable, Sendable {
                 h1.combine(x.v[i]); h2.combine(x.v[i])
             case .text(let t):
                 guard let s = t[i] else { return nil }
-                let hashed: Void? = s.utf8.withContiguousStorageIfAvailable {
-                    h1.combine(bytes: UnsafeRawBufferPointer($0)); h2.combine(bytes: UnsafeRawBufferPointer($0))
-                }
-                if hashed == nil {
-                    var bridged = s
-                    bridged.withUTF8 { h1.combine(bytes: UnsafeRawBufferPointer($0)); h2.combine(bytes: UnsafeRawBufferPointer($0)) }
-                }
+                ByteText.withUTF8(s) { h1.combine(bytes: UnsafeRawBufferPointer($0)); h2.combine(bytes: UnsafeRawBufferPointer($0)) }
                 h1.combine(UInt8(0xFF)); h2.combine(UInt8(0xFF))   // 0xFF never occurs in UTF-8: parts cannot run together
             case .bool(let b):
                 guard b[i] != triUnknown else { return nil }
