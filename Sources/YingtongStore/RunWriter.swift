@@ -210,6 +210,13 @@ public final class RunWriter {
                            arguments: [now, run])
             StageHook.reached("commit")
             try db.commit()
+            // Copy the run into the database file and empty the WAL now. Left to the last connection's close, it
+            // did not happen while the run's read-only `previous` connection (the same file) was still open: the
+            // run then lived only in `yingtong.sqlite-wal` (the whole demo store; 1.1 GB at 1M enterprises), so a
+            // copy of the .sqlite file alone was empty, and every later open rebuilt the WAL index from it.
+            // The run is committed either way: a reader in the middle of a query makes this wait (the busy timeout)
+            // and give up, and a later checkpoint finishes it.
+            _ = try? Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
         open = false
     }

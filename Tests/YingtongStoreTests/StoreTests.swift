@@ -225,6 +225,37 @@ struct StoreSchemaTests {
         #expect(inputs?.contains("\"sha256\":\"aaaa") == true)
         #expect(inputs?.contains("\"physicalLines\":10") == true)
     }
+
+    /// A run used to live only in the `-wal` file when the store's `previous` connection (the same file, read-only)
+    /// outlived the writer: copying `yingtong.sqlite` alone gave an empty store.
+    @Test func aCommittedRunIsInTheDatabaseFileItselfEvenWithAReaderOpen() throws {
+        let (store, path) = try makeStore()
+        let previous = try Store(path: path, readOnly: true)
+        #expect(try previous.runs().isEmpty)
+        let w = try store.beginRun(run())
+        try w.insert(batch(.activity, [TestRow(uscc: usccA, sequence: 1, line: 2, numbers: ["rd_exp_total": k("1")])]))
+        try w.commit()
+        let wal = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int
+        #expect(wal == 0)
+        let copy = path + ".copy.sqlite"
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        let copied = try Store(path: copy, readOnly: true)
+        #expect(try copied.runs().count == 1)
+        #expect(try copied.recordCount(run: copied.runs()[0].id) == 1)
+        try previous.close()
+    }
+
+    @Test func aNewStoreHasLargePagesAndAnOldOneKeepsItsOwn() throws {
+        let (store, path) = try makeStore()
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == Store.pageSize)
+        let old = path + ".old.sqlite"
+        let queue = try DatabaseQueue(path: old)
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA page_size = 4096; CREATE TABLE t (x)") }
+        try queue.close()
+        let reopened = try Store(path: old)
+        #expect(try reopened.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 4096)
+        #expect(try reopened.runs().isEmpty)
+    }
 }
 
 @Suite("Resubmissions and statuses")
