@@ -134,7 +134,7 @@ public struct CycleReport {
              "estimate": Fmt.wan(o.estimatedMissing), "basis": o.basis ?? "", "method": o.method,
              "reported": o.reported ? "已报送" : "未报送", "evidence": o.evidenceZh,
              "href": "feedback/" + FeedbackFileName.stem(uscc: o.uscc, period: o.period) + ".html",
-             "hasPage": data.omissionsWithFindings.contains("\(o.uscc)|\(o.period)")]
+             "hasPage": feedbackPages && data.omissionsWithFindings.contains("\(o.uscc)|\(o.period)")]
         }
         let hitRows: [[String: Any]] = data.ruleHits.map { h in
             ["rule": h.rule, "title": titles[h.rule] ?? "", "severity": h.severity.labelZh, "cls": h.severity.rawValue,

@@ -245,6 +245,10 @@ func structuralProblems(_ html: String) -> [String] {
         #expect(files.allSatisfy { $0.hasPrefix("index-") } && !files.isEmpty)
         let index = try String(contentsOf: feedback.appendingPathComponent("index-1.html"), encoding: .utf8)
         #expect(index.contains("未生成（outputs.feedback: false）") && !index.contains("-2022.html"))
+        // The 应统尽统 list of report.html (2023 has registries) must not link to the pages that were not written.
+        let next = try PipelineRunner(definition: PipelineDefinition.load(path: path, periodOverride: 2023)).run()
+        let report = try String(contentsOfFile: try #require(next.reportPath), encoding: .utf8)
+        #expect(report.contains("应统尽统") && !report.contains("-2023.html"))
     }
 
     /// Another region's run of the same period in the store (a city's counties) appears in the 研发三项 charts.
