@@ -149,8 +149,10 @@ enum EvidenceText {
             out += name + "\u{1E}" + String(m.rows) + "\u{1E}"
             out += sums(m.sums)
             out += "\u{1E}"
-            out += m.texts.sorted { $0.key < $1.key }.map { field, values in
-                ([field] + values.map(clean)).joined(separator: "\u{1F}")
+            // The texts stay joined as the registry read gave them: splitting them into values to join them again
+            // was an allocation per value for every subject noted.
+            out += m.joinedTexts.sorted { $0.key < $1.key }.map { field, joined in
+                joined.isEmpty ? field : field + "\u{1F}" + clean(joined)
             }.joined(separator: "\u{1D}")
         }
         return out
@@ -171,9 +173,11 @@ enum EvidenceText {
         return out
     }
 
+    /// A joined text with the other separators (U+001C–U+001E, stray control bytes in a CSV) as spaces; its
+    /// U+001F stay, they separate its values.
     private static func clean(_ s: String) -> String {
-        guard s.utf8.contains(where: { $0 >= 0x1C && $0 <= 0x1F }) else { return s }
-        return String(String.UnicodeScalarView(s.unicodeScalars.map { (0x1C...0x1F).contains($0.value) ? " " : $0 }))
+        guard s.utf8.contains(where: { $0 >= 0x1C && $0 <= 0x1E }) else { return s }
+        return String(String.UnicodeScalarView(s.unicodeScalars.map { (0x1C...0x1E).contains($0.value) ? " " : $0 }))
     }
 
     static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> [String: RegistryMatch] {
@@ -185,10 +189,10 @@ enum EvidenceText {
             var m = RegistryMatch()
             m.rows = Int(text(parts[1])) ?? 0
             m.sums = sums(from: parts[2])
+            // Kept joined, as a registry read keeps them; `RegistryMatch.texts(_:)` splits the ones a list quotes.
             for f in parts[3].split(separator: field, omittingEmptySubsequences: true) {
-                let pieces = f.split(separator: value, omittingEmptySubsequences: false)
-                guard let name = pieces.first else { continue }
-                m.texts[text(name)] = pieces.dropFirst().map { text($0) }
+                let name = f.firstIndex(of: value).map { f[..<$0] } ?? f[...]
+                m.setJoinedText(text(name), name.endIndex == f.endIndex ? "" : text(f[f.index(after: name.endIndex)...]))
             }
             out[text(parts[0])] = m
         }
