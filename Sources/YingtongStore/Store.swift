@@ -34,8 +34,8 @@ public final class Store: Sendable {
     /// (`sqlite3WalFindFrame` was 8% of the CPU of the indicator and report stages at 1,000,000 enterprises with
     /// 4 KiB pages). Pages of 16 KiB make a quarter of the frames and a quarter of the lookups. Measured with
     /// `scripts/bench` (release, 1,000,000 enterprises, same data, one round): the full catalogue 167.2 → 153.0 s,
-    /// with registries 240.9 → 215.2 s; without rules no change (104.3 / 105.1 s). Pages of 32 KiB: see the
-    /// closing note of the session that chose this.
+    /// with registries 240.9 → 215.2 s; without rules no change (104.3 / 105.1 s). Pages of 32 KiB measured the
+    /// same as 16 KiB (113.1 / 155.8 / 218.5 s against 117.7 / 160.0 / 218.9 s) and write more per small update.
     static let pageSize = 16_384
 
     /// Whether the store was opened read-only (a `previous` store, an export): no migration, no run.
