@@ -43,9 +43,9 @@ struct RawBinder {
 
     @inline(__always) mutating func text(_ v: String?) {
         index += 1
-        guard var s = v else { sqlite3_bind_null(stmt, index); return }
+        guard let s = v else { sqlite3_bind_null(stmt, index); return }
         let i = index
-        s.withUTF8 { buf in
+        ByteText.withUTF8(s) { buf in
             if buf.isEmpty {
                 // A nil pointer would bind NULL; an empty string is a value.
                 sqlite3_bind_text(stmt, i, "", 0, sqliteTransient)

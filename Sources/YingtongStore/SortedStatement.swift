@@ -79,9 +79,8 @@ final class SortedStatement {
     /// as if the rows went on past every key).
     func compareKey(_ other: String) -> Int {
         guard hasRow else { return 1 }
-        var other = other
         let keyBytes = self.keyBytes
-        return other.withUTF8 { Self.compare(keyBytes, UnsafeRawBufferPointer($0)) }
+        return ByteText.withUTF8(other) { Self.compare(keyBytes, UnsafeRawBufferPointer($0)) }
     }
 
     /// memcmp order, a shorter prefix first: SQLite's BINARY collation, which Swift's String order does not

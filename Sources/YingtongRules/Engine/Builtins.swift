@@ -142,8 +142,7 @@ extension Compiler {
                     let start = Int(st.v[i] / Dec.scale) - 1, len = Int(ln.v[i] / Dec.scale)
                     guard start >= 0, len >= 0 else { return "" }
                     // Codes are ASCII: slice bytes; otherwise count characters as people see them.
-                    var u = t
-                    if let r = u.withUTF8({ b -> String? in
+                    if let r = ByteText.withUTF8(t, { b -> String? in
                         guard b.allSatisfy({ $0 < 0x80 }) else { return nil }
                         guard start < b.count else { return "" }
                         return String(decoding: UnsafeBufferPointer(rebasing: b[start..<Swift.min(b.count, start + len)]), as: UTF8.self)
