@@ -210,10 +210,11 @@ public final class RunWriter {
                            arguments: [now, run])
             StageHook.reached("commit")
             try db.commit()
-            // Copy the run into the database file and empty the WAL now. Left to the last connection's close, it
-            // did not happen while the run's read-only `previous` connection (the same file) was still open: the
-            // run then lived only in `yingtong.sqlite-wal` (the whole demo store; 1.1 GB at 1M enterprises), so a
-            // copy of the .sqlite file alone was empty, and every later open rebuilt the WAL index from it.
+            // Copy the run into the database file and empty the WAL now. Left to the last connection's close, it did
+            // not happen when another connection to the file stayed open (the run's read-only `previous` store is
+            // usually this file): a small run (under SQLite's 1,000-page automatic checkpoint, like the demo county)
+            // lived only in `yingtong.sqlite-wal`, so a copy of the .sqlite file alone was empty; a large one left a
+            // WAL of its own size (1.1 GB at 1M enterprises) that every later open read to rebuild its index.
             // The run is committed either way: a reader in the middle of a query makes this wait (the busy timeout)
             // and give up, and a later checkpoint finishes it.
             _ = try? Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
